@@ -1,0 +1,431 @@
+"""The orchestrator: walks a 2D model's layer graph in dependency order and rebuilds it in 1D."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import keras
+from keras import tree
+
+from . import converters as _converters  # noqa: F401  (registers the built-in converters)
+from ._errors import ConversionError, Problem
+from ._layout import Layout, get_layout
+from ._registry import LayerContext, get_converter
+from ._sizes import SizePolicy, check_policy
+
+Shape = tuple[int | None, ...]
+PerInput = int | Mapping[str, int] | None
+
+
+@dataclass
+class LayerRecord:
+    """One call of one 2D layer and what it became.
+
+    Attributes:
+        path: Nested path of the 2D layer, e.g. ``"model/block/conv"``.
+        layer_2d: The 2D layer (``None`` for a layer conv1dify added, such as a ``keep_input`` reshape).
+        layers_1d: The 1D layers that replace it, in call order.
+        shape_2d: Output shape of the 2D call, without the batch axis.
+        shape_1d: Output shape of the 1D call, without the batch axis.
+        sizes: The 1D sizes chosen for kernel/stride/pool/dilation, by config key.
+    """
+
+    path: str
+    layer_2d: Any
+    layers_1d: list[Any]
+    shape_2d: Shape
+    shape_1d: Shape
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def params_2d(self) -> int:
+        return 0 if self.layer_2d is None else int(self.layer_2d.count_params())
+
+    @property
+    def params_1d(self) -> int:
+        return sum(int(layer.count_params()) for layer in self.layers_1d)
+
+
+@dataclass
+class Conversion:
+    """The result of a conversion: the 1D model and how each 2D layer call was rewritten."""
+
+    model: keras.Model
+    source: keras.Model
+    layout: Layout
+    sizes: SizePolicy
+    records: list[LayerRecord]
+
+
+def _graph(model: keras.Model) -> Any:
+    """The Functional graph behind a model, or ``None`` for a subclassed model."""
+    if isinstance(model, keras.Sequential):
+        return model._functional
+    return model if hasattr(model, "_nodes_by_depth") else None
+
+
+def _shape(tensor: Any) -> Shape:
+    return tuple(tensor.shape[1:])
+
+
+def _is_spatial(tensor: Any) -> bool:
+    return len(tensor.shape) == 4
+
+
+def _for_input(value: PerInput, name: str, option: str) -> int | None:
+    if value is None or isinstance(value, int):
+        return value
+    if isinstance(value, Mapping):
+        return value.get(name)
+    raise ConversionError(f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}")
+
+
+def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]) -> None:
+    """Collect every operation in the graph tree that has no converter, so one run reports all of them."""
+    graph = _graph(model)
+    for op in graph.operations:
+        if id(op) in seen:
+            continue
+        seen.add(id(op))
+        op_path = f"{path}/{op.name}"
+        cls = type(op)
+        if isinstance(op, keras.layers.InputLayer):
+            continue
+        if isinstance(op, keras.Model):
+            if _graph(op) is None:
+                problems.append(
+                    Problem(
+                        op_path,
+                        cls.__name__,
+                        "a subclassed model has no layer graph to rewrite",
+                        fix=f"rebuild it as a Functional or Sequential model, or register a converter for "
+                        f"{cls.__name__}.",
+                    )
+                )
+            else:
+                _scan(op, op_path, problems, seen)
+        elif not isinstance(op, keras.layers.Layer):
+            problems.append(
+                Problem(
+                    op_path,
+                    cls.__name__,
+                    "a raw keras.ops call in the graph has no converter yet",
+                    fix="wrap the operation in a layer and register a converter for it.",
+                )
+            )
+        elif get_converter(cls) is None:
+            base = next((b.__name__ for b in cls.__mro__[1:] if get_converter(b) is not None), None)
+            hint = f"; it subclasses {base}, whose converter may fit" if base else ""
+            problems.append(
+                Problem(
+                    op_path,
+                    cls.__name__,
+                    "no converter is registered for this class" + hint,
+                    fix=f"register one with @conv1dify.register_converter({cls.__name__}).",
+                )
+            )
+
+
+class _Rewriter:
+    """Rebuilds one model tree; converted layers and sub-models are cached so shared ones stay shared."""
+
+    def __init__(
+        self,
+        layout: Layout,
+        sizes: SizePolicy,
+        input_length: PerInput,
+        channels: PerInput,
+        keep_input: bool,
+    ) -> None:
+        self.layout = layout
+        self.sizes = sizes
+        self.input_length = input_length
+        self.channels = channels
+        self.keep_input = keep_input
+        self.layers: dict[int, list[Any]] = {}
+        self.models: dict[int, keras.Model] = {}
+        self.records: list[LayerRecord] = []
+        self.problems: list[Problem] = []
+
+    # Inputs -----------------------------------------------------------------------------------------
+
+    def _top_input(self, x: Any, path: str) -> tuple[Any, Any, list[Any]]:
+        """A new model input for a 2D model input: ``(input, tensor the graph continues from, adapters)``."""
+        layer = x._keras_history.operation
+        name = layer.name
+        if not _is_spatial(x):
+            new = keras.Input(shape=_shape(x), name=name, dtype=x.dtype)
+            return new, new, []
+        shape_2d = _shape(x)
+        length = _for_input(self.input_length, name, "input_length")
+        channels = _for_input(self.channels, name, "channels")
+        if self.keep_input:
+            return self._kept_input(x, name, path, length, channels)
+        seq, ch = self.layout.shape_1d(shape_2d)
+        shape_1d = (length if length is not None else seq, channels if channels is not None else ch)
+        if shape_1d[1] is None:
+            raise ConversionError(
+                f"Input '{name}' has no known channel count for the '{self.layout}' layout. "
+                f"Received: input shape {shape_2d}. Fix: pass channels=N or build the 2D model with a fixed "
+                "input shape."
+            )
+        new = keras.Input(shape=shape_1d, name=name, dtype=x.dtype)
+        self.records.append(LayerRecord(f"{path}/{name}", layer, [new._keras_history.operation], shape_2d, shape_1d))
+        return new, new, []
+
+    def _kept_input(
+        self, x: Any, name: str, path: str, length: int | None, channels: int | None
+    ) -> tuple[Any, Any, list[Any]]:
+        """``keep_input=True``: a 2D model input followed by the layout's data reshape, inside the model."""
+        if length is not None or channels is not None:
+            raise ConversionError(
+                "keep_input=True keeps the 2D input shape, so it cannot also change the input length or "
+                f"channels. Received: input_length={length}, channels={channels}. Fix: drop one of them."
+            )
+        h, w, c = _shape(x)
+        new = keras.Input(shape=(h, w, c), name=name, dtype=x.dtype)
+        adapters: list[Any]
+        if self.layout.name == "flatten":
+            adapters = [keras.layers.Reshape((-1, c), name=f"{name}_to_1d")]
+        elif self.layout.name == "fold":
+            if w is None or c is None:
+                raise ConversionError(
+                    f"keep_input=True with layout='fold' needs a known width and channel count. Received: "
+                    f"input '{name}' shape {(h, w, c)}. Fix: build the 2D model with a fixed input shape."
+                )
+            adapters = [keras.layers.Reshape((-1, w * c), name=f"{name}_to_1d")]
+        else:
+            # NOTE: an axis layout drops an axis, which no reshape can do; the mean along it maps an image
+            # that is constant along the dropped axis (a lifted 1D signal) back to exactly that signal.
+            dropped = (h, w)[self.layout.dropped_axis or 0]
+            if dropped is None:
+                raise ConversionError(
+                    f"keep_input=True with layout='{self.layout}' averages over the dropped axis, whose size "
+                    f"must be known. Received: input '{name}' shape {(h, w, c)}. Fix: build the 2D model with "
+                    "a fixed input shape."
+                )
+            pool = (1, dropped) if self.layout.dropped_axis == 1 else (dropped, 1)
+            adapters = [
+                keras.layers.AveragePooling2D(pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"),
+                keras.layers.Reshape((-1, c), name=f"{name}_to_1d"),
+            ]
+        out = new
+        for adapter in adapters:
+            out = adapter(out)
+        self.records.append(LayerRecord(f"{path}/{name}", x._keras_history.operation,
+                                        [new._keras_history.operation, *adapters], (h, w, c), _shape(out)))
+        return new, out, adapters
+
+    def _nested_input(self, x_2d: Any, x_1d: Any) -> Any:
+        """A sub-model input shaped like its call site's 1D tensor (variable where the 2D one was)."""
+        shape = list(_shape(x_1d))
+        if _is_spatial(x_2d) and None in _shape(x_2d)[:2]:
+            shape[0] = None
+        return keras.Input(shape=tuple(shape), name=x_2d._keras_history.operation.name, dtype=x_1d.dtype)
+
+    # Graph ------------------------------------------------------------------------------------------
+
+    def rebuild(
+        self, model: keras.Model, path: str, name: str, call_site: list[tuple[Any, Any, bool]] | None = None
+    ) -> keras.Model | None:
+        """The 1D model for ``model``; ``call_site`` gives a sub-model's (2D, 1D, folded) inputs."""
+        graph = _graph(model)
+        values: dict[int, Any] = {}
+        folded: dict[int, bool] = {}
+        new_inputs, sequence = [], []
+        for i, x in enumerate(graph.inputs):
+            if call_site is None:
+                new, out, adapters = self._top_input(x, path)
+                sequence.extend(adapters)
+                folded[id(x)] = self.layout.name == "fold" and _is_spatial(x)
+            else:
+                _, x_1d, folded[id(x)] = call_site[i]
+                new = out = self._nested_input(x, x_1d)
+            new_inputs.append(new)
+            values[id(x)] = out
+
+        for depth in sorted(graph._nodes_by_depth, reverse=True):
+            for node in graph._nodes_by_depth[depth]:
+                if node.is_input or node.operation is None:
+                    continue
+                new_layers = self._node(node, path, values, folded)
+                if new_layers:
+                    sequence.extend(new_layers)
+
+        if any(id(x) not in values for x in graph.outputs):
+            return None
+        if isinstance(model, keras.Sequential):
+            return keras.Sequential([new_inputs[0], *sequence], name=name)
+        inputs = tree.pack_sequence_as(graph._inputs_struct, new_inputs)
+        outputs = tree.pack_sequence_as(graph._outputs_struct, [values[id(x)] for x in graph.outputs])
+        return keras.Model(inputs, outputs, name=name)
+
+    def _node(self, node: Any, path: str, values: dict[int, Any], folded: dict[int, bool]) -> list[Any] | None:
+        op = node.operation
+        ins_2d = node.input_tensors
+        if any(id(t) not in values for t in ins_2d):
+            return None  # downstream of a layer that failed; that failure is already reported
+        op_path = f"{path}/{op.name}"
+        ins_1d = [values[id(t)] for t in ins_2d]
+        is_folded = any(folded.get(id(t), False) for t in ins_2d)
+        if isinstance(op, keras.Model):
+            sub = self.models.get(id(op))
+            if sub is None:
+                call_site = [(x_2d, x_1d, is_folded) for x_2d, x_1d in zip(ins_2d, ins_1d, strict=True)]
+                sub = self.rebuild(op, op_path, op.name, call_site)
+                if sub is None:
+                    return None
+                self.models[id(op)] = sub
+            new_layers, sizes = [sub], {}
+        else:
+            converted = self._convert_layer(op, op_path, ins_2d, ins_1d, is_folded)
+            if converted is None:
+                return None
+            new_layers, sizes = converted
+        args, kwargs = node.arguments.fill_in(values)
+        try:
+            out = new_layers[0](*args, **kwargs)
+            for extra in new_layers[1:]:
+                out = extra(out)
+        except Exception as exc:  # Keras' own shape errors, reported against the layer that caused them
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.problems.append(
+                Problem(op_path, type(op).__name__, "its 1D counterpart cannot run on the converted input",
+                        {"input_shapes": [_shape(t) for t in ins_1d]},
+                        f"check the layout, sizes and input_length options ({first})")
+            )
+            return None
+        outs_1d = tree.flatten(out)
+        mixes = any(hasattr(layer, "kernel") or hasattr(layer, "pointwise_kernel") for layer in new_layers)
+        for x_2d, y in zip(node.outputs, outs_1d, strict=True):
+            values[id(x_2d)] = y
+            folded[id(x_2d)] = is_folded and not mixes
+        if not isinstance(op, keras.Model):
+            self.records.append(LayerRecord(op_path, op, new_layers, _shape(node.outputs[0]), _shape(outs_1d[0]),
+                                            sizes))
+        return new_layers
+
+    def _convert_layer(self, op: Any, op_path: str, ins_2d: list[Any], ins_1d: list[Any], is_folded: bool
+                       ) -> tuple[list[Any], dict[str, int]] | None:
+        cached = self.layers.get(id(op))
+        if cached is not None:
+            return cached, {}
+        converter = get_converter(type(op))
+        if converter is None:
+            return None  # reported by the scan
+        ctx = LayerContext(
+            layer=op,
+            path=op_path,
+            layout=self.layout,
+            sizes=self.sizes,
+            inputs_2d=[_shape(t) for t in ins_2d],
+            inputs_1d=[_shape(t) for t in ins_1d],
+            folded=is_folded,
+            config=op.get_config(),
+        )
+        try:
+            result = converter(op, ctx)
+        except ConversionError as exc:
+            self.problems.extend(exc.problems or [Problem(op_path, type(op).__name__, str(exc))])
+            return None
+        new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
+        self.layers[id(op)] = new_layers
+        return new_layers, ctx.chosen
+
+
+def _orchestrate(
+    model: keras.Model,
+    *,
+    layout: str | Layout = "flatten",
+    sizes: SizePolicy | None = None,
+    input_length: PerInput = None,
+    channels: PerInput = None,
+    keep_input: bool = False,
+    name: str | None = None,
+) -> Conversion:
+    if not isinstance(model, keras.Model):
+        raise ConversionError(f"convert() takes a keras.Model. Received: {type(model).__name__}")
+    layout = get_layout(layout)
+    policy = check_policy(sizes, layout)
+    if _graph(model) is None:
+        if isinstance(model, keras.Sequential):
+            raise ConversionError(
+                f"Sequential model '{model.name}' has no input shape yet. Fix: start it with "
+                "keras.Input(shape=(H, W, C)) or call model.build((None, H, W, C)) before converting."
+            )
+        raise ConversionError(
+            f"Model '{model.name}' ({type(model).__name__}) is subclassed and has no layer graph to rewrite. "
+            "Fix: rebuild it as a Functional or Sequential model."
+        )
+    problems: list[Problem] = []
+    _scan(model, model.name, problems, set())
+    if problems:
+        raise ConversionError(
+            f"Cannot convert model '{model.name}': {len(problems)} layer(s) have no 1D converter.", problems
+        )
+    rewriter = _Rewriter(layout, policy, input_length, channels, keep_input)
+    new = rewriter.rebuild(model, model.name, name or f"{model.name}_1d")
+    if rewriter.problems or new is None:
+        raise ConversionError(
+            f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.", rewriter.problems
+        )
+    return Conversion(new, model, layout, policy, rewriter.records)
+
+
+def convert(
+    model: keras.Model,
+    *,
+    layout: str | Layout = "flatten",
+    sizes: SizePolicy | None = None,
+    input_length: PerInput = None,
+    channels: PerInput = None,
+    keep_input: bool = False,
+    name: str | None = None,
+) -> keras.Model:
+    """Convert a 2D Keras CNN into a new 1D CNN. The source model is never changed.
+
+    Args:
+        model: A built Sequential or Functional model on channels-last ``(H, W, C)`` inputs. Nested
+            sub-models, shared layers, skip connections and several inputs/outputs are rebuilt as they are.
+        layout: How 2D data becomes 1D: ``"flatten"`` ``(H*W, C)`` row-major, ``"height"`` ``(H, C)``,
+            ``"width"`` ``(W, C)``, or ``"fold"`` ``(H, W*C)`` (time x frequency spectrograms).
+        sizes: How ``(h, w)`` kernel/stride/pool/dilation tuples become one number: ``"area"`` (product;
+            the default for ``flatten``, so same-padded feature maps keep their element count), ``"first"``
+            (the height value, as hand-written recipes do), ``"kept"`` (the kept axis' value; the default
+            for axis layouts), or a callable ``(layer, key, value) -> int | None`` (``None`` = default).
+        input_length: Sequence length of the 1D input; ``None`` derives it from the 2D input (``None`` when
+            the 2D input has variable size). An int applies to every image input; a dict sets it per
+            input name.
+        channels: Channel count of the 1D input, if it differs from the layout's (e.g. 1 for mono audio).
+        keep_input: Keep the 2D input shape and put the layout's data reshape inside the model.
+        name: Name of the new model; ``"<source name>_1d"`` by default.
+
+    Returns:
+        A new, freshly initialised ``keras.Model`` (Sequential if the source is Sequential).
+
+    Raises:
+        ConversionError: listing every layer that cannot be converted, with its path, class and a fix.
+
+    >>> import keras, conv1dify
+    >>> model_2d = keras.Sequential([
+    ...     keras.Input((64, 64, 3)),
+    ...     keras.layers.Conv2D(32, (3, 3), activation="relu"),
+    ...     keras.layers.MaxPooling2D((2, 2)),
+    ...     keras.layers.Flatten(),
+    ...     keras.layers.Dense(10, activation="softmax"),
+    ... ])
+    >>> model_1d = conv1dify.convert(model_2d, layout="flatten", sizes="first")
+    >>> model_1d.input_shape, model_1d.output_shape
+    ((None, 4096, 3), (None, 10))
+    """
+    return _orchestrate(
+        model,
+        layout=layout,
+        sizes=sizes,
+        input_length=input_length,
+        channels=channels,
+        keep_input=keep_input,
+        name=name,
+    ).model
