@@ -188,14 +188,15 @@ class _Rewriter:
         new = keras.Input(shape=(h, w, c), name=name, dtype=x.dtype)
         adapters: list[Any]
         if self.layout.name == "flatten":
-            adapters = [keras.layers.Reshape((-1, c), name=f"{name}_to_1d")]
+            length = -1 if h is None or w is None else h * w
+            adapters = [keras.layers.Reshape((length, c), name=f"{name}_to_1d")]
         elif self.layout.name == "fold":
             if w is None or c is None:
                 raise ConversionError(
                     f"keep_input=True with layout='fold' needs a known width and channel count. Received: "
                     f"input '{name}' shape {(h, w, c)}. Fix: build the 2D model with a fixed input shape."
                 )
-            adapters = [keras.layers.Reshape((-1, w * c), name=f"{name}_to_1d")]
+            adapters = [keras.layers.Reshape((h or -1, w * c), name=f"{name}_to_1d")]
         else:
             # NOTE: an axis layout drops an axis, which no reshape can do; the mean along it maps an image
             # that is constant along the dropped axis (a lifted 1D signal) back to exactly that signal.
@@ -209,7 +210,7 @@ class _Rewriter:
             pool = (1, dropped) if self.layout.dropped_axis == 1 else (dropped, 1)
             adapters = [
                 keras.layers.AveragePooling2D(pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"),
-                keras.layers.Reshape((-1, c), name=f"{name}_to_1d"),
+                keras.layers.Reshape(((h, w)[self.layout.kept_axis or 0] or -1, c), name=f"{name}_to_1d"),
             ]
         out = new
         for adapter in adapters:

@@ -1,0 +1,31 @@
+# One command sets up from nothing and runs the main job; one sets up and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: demo test check clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: set up, convert keras.applications VGG16 (weights=None) to 1D, write and reload vgg16_1d.keras
+demo: $(STAMP)
+	$(BIN)/conv1dify convert VGG16 -o vgg16_1d.keras --force
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -c "import keras; m = keras.models.load_model('vgg16_1d.keras'); \
+	print('reloaded', m.name, m.input_shape, '->', m.output_shape)" 2>/dev/null
+
+## test: set up, then run the whole test suite
+test: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## check: lint and type-check
+check: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache vgg16_1d.keras

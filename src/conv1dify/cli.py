@@ -1,0 +1,243 @@
+"""The ``conv1dify`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConversionError
+from ._layout import LAYOUT_NAMES
+from ._sizes import POLICY_NAMES
+
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+
+EXAMPLES = """\
+examples:
+  conv1dify convert VGG16 -o vgg16_1d.keras                      # keras.applications, weights=None
+  conv1dify convert VGG16 -o vgg16_1d.keras --input-shape 128,128,3 --sizes first
+  conv1dify convert spectrogram_cnn.keras -o crnn_1d.keras --layout fold
+  conv1dify convert ResNet50 -o resnet_1d.keras --layout width --input-length 1024 --channels 6
+  conv1dify convert model.keras -o model_1d.keras --json > report.json
+  conv1dify models                                               # names SOURCE can take
+
+exit codes: 0 ok, 1 verification mismatch, 2 usage or input error (bad option, unreadable file,
+unsupported layer).
+"""
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _shape(text: str) -> tuple[int, int, int]:
+    try:
+        dims = tuple(int(d) for d in text.replace("x", ",").split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected H,W,C such as 224,224,3; received {text!r}") from None
+    if len(dims) != 3 or min(dims) < 1:
+        raise argparse.ArgumentTypeError(f"expected three positive sizes H,W,C; received {text!r}")
+    return dims  # type: ignore[return-value]
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; received {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conv1dify",
+        description="Turn 2D Keras CNNs into 1D CNNs for time series, audio and sensor data.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    convert = sub.add_parser(
+        "convert",
+        help="convert a model file or a keras.applications model and write the 1D model",
+        description="Convert a 2D model to 1D, print a side-by-side table and write the 1D model.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    convert.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
+    convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
+    convert.add_argument("--layout", choices=LAYOUT_NAMES, default="flatten",
+                         help="how 2D data becomes 1D (default: flatten)")
+    convert.add_argument("--sizes", choices=POLICY_NAMES, default=None,
+                         help="kernel/stride/pool size policy (default: area for flatten, kept otherwise)")
+    convert.add_argument("--input-length", type=_positive, metavar="N", help="sequence length of the 1D input")
+    convert.add_argument("--channels", type=_positive, metavar="N", help="channels of the 1D input")
+    convert.add_argument("--keep-input", action="store_true",
+                         help="keep the 2D input shape and reshape inside the model")
+    convert.add_argument("--input-shape", type=_shape, metavar="H,W,C",
+                         help="input shape for a keras.applications SOURCE (default: its design size)")
+    convert.add_argument("--include-top", action="store_true", help="keep a keras.applications classifier head")
+    convert.add_argument("--weights-2d", metavar="FILE|imagenet",
+                         help="2D weights to load into SOURCE first (default: none)")
+    convert.add_argument("--unsafe", action="store_true",
+                         help="allow model files that hold code (Lambda layers); only for files you trust")
+    convert.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
+    convert.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    convert.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    convert.set_defaults(func=_cmd_convert)
+
+    models = sub.add_parser("models", help="list the keras.applications names SOURCE can take")
+    models.set_defaults(func=_cmd_models)
+    layers = sub.add_parser("layers", help="list the 2D layer classes that have a converter")
+    layers.set_defaults(func=_cmd_layers)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _quiet_backend_logs() -> None:
+    # NOTE: TensorFlow's C++ start-up chatter would drown the report; users who set it keep their choice.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _import_keras() -> None:
+    """Import Keras with the backend's C++ start-up lines held back (they bypass Python's logging).
+
+    What the import printed is shown again if it fails, or always with ``CONV1DIFY_DEBUG=1``.
+    """
+    _quiet_backend_logs()
+    if "keras" in sys.modules or os.environ.get("CONV1DIFY_DEBUG"):
+        import keras  # noqa: F401
+
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras  # noqa: F401
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+@contextlib.contextmanager
+def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    with console.status(message):
+        yield
+
+
+def _check_output(path: Path, force: bool) -> None:
+    if path.suffix != ".keras":
+        raise _UsageError(f"the output must end in .keras. Received: -o {str(path)!r}")
+    if path.exists() and not force:
+        raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
+    if not path.parent.exists():
+        raise _UsageError(f"the output folder does not exist. Received: -o {str(path)!r}")
+
+
+def _save_atomically(model: Any, path: Path) -> None:
+    """Write next to the target, then rename: a failure never leaves a half-written file at ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    out = Path(args.output)
+    _check_output(out, args.force)
+    console = Console(stderr=True)
+    show_progress = not (args.quiet or args.json)
+    _quiet_backend_logs()
+    with _status(console, "Loading Keras...", show_progress):
+        _import_keras()
+        from ._convert import _orchestrate
+        from ._report import conversion_dict, conversion_table
+        from ._sources import load_source
+    if args.unsafe:
+        console.print("[yellow]warning:[/] --unsafe lets the model file run the code it holds "
+                      "(Lambda layers); use it only for files you trust.")
+    with _status(console, f"Loading {args.source}...", show_progress):
+        model = load_source(args.source, input_shape=args.input_shape, include_top=args.include_top,
+                            weights=args.weights_2d, safe_mode=not args.unsafe)
+    with _status(console, f"Converting {model.name}...", show_progress):
+        conversion = _orchestrate(model, layout=args.layout, sizes=args.sizes, input_length=args.input_length,
+                                  channels=args.channels, keep_input=args.keep_input)
+    with _status(console, f"Writing {out}...", show_progress):
+        _save_atomically(conversion.model, out)
+    if args.json:
+        report = conversion_dict(conversion)
+        report["output"] = str(out)
+        print(json.dumps(report, indent=2))
+    elif not args.quiet:
+        # NOTE: rich wraps to 80 columns when piped; a report in a file or CI log reads better unwrapped.
+        stdout = Console(width=None if sys.stdout.isatty() else 180)
+        stdout.print(conversion_table(conversion))
+        if args.weights_2d:
+            stdout.print("note: the 1D model is freshly initialised; the 2D weights only shaped the source.")
+        stdout.print(f"wrote {out} ({conversion.model.count_params():,} parameters)")
+    return EXIT_OK
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    _import_keras()
+    from ._sources import application_names, default_input_shape
+
+    for name in application_names():
+        print(f"{name:20s} {default_input_shape(name)}")
+    return EXIT_OK
+
+
+def _cmd_layers(args: argparse.Namespace) -> int:
+    _import_keras()
+    from ._registry import registered_classes
+
+    for cls in registered_classes():
+        print(f"{cls.__module__.replace('keras.src.', 'keras.')}.{cls.__name__}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(args.func(args))
+    except (_UsageError, ConversionError) as exc:
+        print(f"conv1dify: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("conv1dify: interrupted", file=sys.stderr)
+        return 130
