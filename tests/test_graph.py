@@ -25,7 +25,11 @@ def residual_branchy_model():
     b = layers.Conv2D(4, 3, padding="same", name="branch_b")(x)
     x = layers.Concatenate(name="concat")([a, b])
     block = keras.Sequential(
-        [keras.Input((16, 16, 8)), layers.Conv2D(8, 3, padding="same", name="inner_conv"), layers.ReLU(name="inner_relu")],
+        [
+            keras.Input((16, 16, 8)),
+            layers.Conv2D(8, 3, padding="same", name="inner_conv"),
+            layers.ReLU(name="inner_relu"),
+        ],
         name="block",
     )
     x = block(x)
@@ -34,7 +38,9 @@ def residual_branchy_model():
     q = shared(layers.AveragePooling2D(2, name="avg")(x))
     x = layers.Add(name="merge")([p, q])
     features = layers.GlobalAveragePooling2D(name="gap")(x)
-    head = layers.Dense(5, name="logits")(layers.Concatenate(name="with_meta")([features, layers.Dense(8)(meta)]))
+    head = layers.Dense(5, name="logits")(
+        layers.Concatenate(name="with_meta")([features, layers.Dense(8)(meta)])
+    )
     dense_map = layers.Conv2D(1, 1, name="dense_map")(x)
     return keras.Model([image, meta], [head, dense_map], name="branchy")
 
@@ -116,10 +122,17 @@ def test_source_is_untouched_when_conversion_fails_halfway():
 
 @pytest.mark.parametrize(
     ("layout", "expected"),
-    [("flatten", (None, 12 * 10, 3)), ("height", (None, 12, 3)), ("width", (None, 10, 3)), ("fold", (None, 12, 30))],
+    [
+        ("flatten", (None, 12 * 10, 3)),
+        ("height", (None, 12, 3)),
+        ("width", (None, 10, 3)),
+        ("fold", (None, 12, 30)),
+    ],
 )
 def test_layouts_set_the_input_shape(layout, expected):
-    model = keras.Sequential([keras.Input((12, 10, 3)), layers.Conv2D(4, 3, padding="same"), layers.GlobalAveragePooling2D()])
+    model = keras.Sequential(
+        [keras.Input((12, 10, 3)), layers.Conv2D(4, 3, padding="same"), layers.GlobalAveragePooling2D()]
+    )
     assert conv1dify.convert(model, layout=layout).input_shape == expected
 
 
@@ -143,7 +156,9 @@ def test_keep_input_keeps_the_2d_signature_and_maps_data_like_the_layout(layout)
 
 
 def test_input_length_and_channels_override_the_1d_input():
-    model = keras.Sequential([keras.Input((32, 32, 3)), layers.Conv2D(8, 3, strides=2), layers.GlobalMaxPooling2D()])
+    model = keras.Sequential(
+        [keras.Input((32, 32, 3)), layers.Conv2D(8, 3, strides=2), layers.GlobalMaxPooling2D()]
+    )
     converted = conv1dify.convert(model, layout="width", input_length=500, channels=6)
     assert converted.input_shape == (None, 500, 6)
     # valid padding, kernel 3, stride 2: floor((500 - 3) / 2) + 1
@@ -151,7 +166,9 @@ def test_input_length_and_channels_override_the_1d_input():
 
 
 def test_variable_length_input_runs_any_length():
-    model = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(4, 3, padding="same"), layers.MaxPooling2D(2)])
+    model = keras.Sequential(
+        [keras.Input((None, None, 3)), layers.Conv2D(4, 3, padding="same"), layers.MaxPooling2D(2)]
+    )
     converted = conv1dify.convert(model, layout="flatten")
     assert converted.input_shape == (None, None, 3)
     for length in (64, 100):

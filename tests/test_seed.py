@@ -13,7 +13,16 @@ from keras import layers
 
 import conv1dify
 
-COMPARED_KEYS = ("filters", "kernel_size", "strides", "pool_size", "padding", "activation", "units", "dilation_rate")
+COMPARED_KEYS = (
+    "filters",
+    "kernel_size",
+    "strides",
+    "pool_size",
+    "padding",
+    "activation",
+    "units",
+    "dilation_rate",
+)
 
 
 def _signature(model):
@@ -153,6 +162,10 @@ def test_vgg16_area_sizes_keep_every_feature_map_element_count():
     for record in conversion.records:
         assert math.prod(record.shape_1d) == math.prod(record.shape_2d), record.path
     kernels = {lyr.kernel_size for lyr in conversion.model.layers if isinstance(lyr, layers.Conv1D)}
-    pools = {(lyr.pool_size, lyr.strides) for lyr in conversion.model.layers if isinstance(lyr, layers.MaxPooling1D)}
+    pools = {
+        (lyr.pool_size, lyr.strides)
+        for lyr in conversion.model.layers
+        if isinstance(lyr, layers.MaxPooling1D)
+    }
     assert kernels == {(9,)} and pools == {((4,), (4,))}
     assert conversion.model.predict(np.zeros((1, 128 * 128, 3), "float32"), verbose=0).shape == (1, 16, 512)

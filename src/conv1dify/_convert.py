@@ -79,7 +79,9 @@ def _for_input(value: PerInput, name: str, option: str) -> int | None:
         return value
     if isinstance(value, Mapping):
         return value.get(name)
-    raise ConversionError(f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}")
+    raise ConversionError(
+        f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}"
+    )
 
 
 def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]) -> None:
@@ -172,7 +174,9 @@ class _Rewriter:
                 "input shape."
             )
         new = keras.Input(shape=shape_1d, name=name, dtype=x.dtype)
-        self.records.append(LayerRecord(f"{path}/{name}", layer, [new._keras_history.operation], shape_2d, shape_1d))
+        self.records.append(
+            LayerRecord(f"{path}/{name}", layer, [new._keras_history.operation], shape_2d, shape_1d)
+        )
         return new, new, []
 
     def _kept_input(
@@ -209,14 +213,23 @@ class _Rewriter:
                 )
             pool = (1, dropped) if self.layout.dropped_axis == 1 else (dropped, 1)
             adapters = [
-                keras.layers.AveragePooling2D(pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"),
+                keras.layers.AveragePooling2D(
+                    pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"
+                ),
                 keras.layers.Reshape(((h, w)[self.layout.kept_axis or 0] or -1, c), name=f"{name}_to_1d"),
             ]
         out = new
         for adapter in adapters:
             out = adapter(out)
-        self.records.append(LayerRecord(f"{path}/{name}", x._keras_history.operation,
-                                        [new._keras_history.operation, *adapters], (h, w, c), _shape(out)))
+        self.records.append(
+            LayerRecord(
+                f"{path}/{name}",
+                x._keras_history.operation,
+                [new._keras_history.operation, *adapters],
+                (h, w, c),
+                _shape(out),
+            )
+        )
         return new, out, adapters
 
     def _nested_input(self, x_2d: Any, x_1d: Any) -> Any:
@@ -263,7 +276,9 @@ class _Rewriter:
         outputs = tree.pack_sequence_as(graph._outputs_struct, [values[id(x)] for x in graph.outputs])
         return keras.Model(inputs, outputs, name=name)
 
-    def _node(self, node: Any, path: str, values: dict[int, Any], folded: dict[int, bool]) -> list[Any] | None:
+    def _node(
+        self, node: Any, path: str, values: dict[int, Any], folded: dict[int, bool]
+    ) -> list[Any] | None:
         op = node.operation
         ins_2d = node.input_tensors
         if any(id(t) not in values for t in ins_2d):
@@ -279,7 +294,7 @@ class _Rewriter:
                 if sub is None:
                     return None
                 self.models[id(op)] = sub
-            new_layers, sizes = [sub], {}
+            new_layers, sizes = [sub], dict[str, int]()
         else:
             converted = self._convert_layer(op, op_path, ins_2d, ins_1d, is_folded)
             if converted is None:
@@ -293,9 +308,13 @@ class _Rewriter:
         except Exception as exc:  # Keras' own shape errors, reported against the layer that caused them
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.problems.append(
-                Problem(op_path, type(op).__name__, "its 1D counterpart cannot run on the converted input",
-                        {"input_shapes": [_shape(t) for t in ins_1d]},
-                        f"check the layout, sizes and input_length options ({first})")
+                Problem(
+                    op_path,
+                    type(op).__name__,
+                    "its 1D counterpart cannot run on the converted input",
+                    {"input_shapes": [_shape(t) for t in ins_1d]},
+                    f"check the layout, sizes and input_length options ({first})",
+                )
             )
             return None
         outs_1d = tree.flatten(out)
@@ -304,12 +323,14 @@ class _Rewriter:
             values[id(x_2d)] = y
             folded[id(x_2d)] = is_folded and not mixes
         if not isinstance(op, keras.Model):
-            self.records.append(LayerRecord(op_path, op, new_layers, _shape(node.outputs[0]), _shape(outs_1d[0]),
-                                            sizes))
+            self.records.append(
+                LayerRecord(op_path, op, new_layers, _shape(node.outputs[0]), _shape(outs_1d[0]), sizes)
+            )
         return new_layers
 
-    def _convert_layer(self, op: Any, op_path: str, ins_2d: list[Any], ins_1d: list[Any], is_folded: bool
-                       ) -> tuple[list[Any], dict[str, int]] | None:
+    def _convert_layer(
+        self, op: Any, op_path: str, ins_2d: list[Any], ins_1d: list[Any], is_folded: bool
+    ) -> tuple[list[Any], dict[str, int]] | None:
         cached = self.layers.get(id(op))
         if cached is not None:
             return cached, {}
@@ -370,7 +391,8 @@ def _orchestrate(
     new = rewriter.rebuild(model, model.name, name or f"{model.name}_1d")
     if rewriter.problems or new is None:
         raise ConversionError(
-            f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.", rewriter.problems
+            f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.",
+            rewriter.problems,
         )
     return Conversion(new, model, layout, policy, rewriter.records)
 

@@ -19,7 +19,9 @@ def _classes_1d(record: LayerRecord) -> str:
 
 def _sizes(record: LayerRecord) -> str:
     short = {"kernel_size": "k", "strides": "s", "pool_size": "p", "dilation_rate": "d"}
-    return " ".join(f"{short.get(k, k)}{v}" for k, v in record.sizes.items() if not (k != "kernel_size" and v == 1))
+    return " ".join(
+        f"{short.get(k, k)}{v}" for k, v in record.sizes.items() if not (k != "kernel_size" and v == 1)
+    )
 
 
 def conversion_table(conversion: Conversion) -> Table:
@@ -53,9 +55,15 @@ def conversion_table(conversion: Conversion) -> Table:
         )
     table.add_section()
     table.add_row(
-        "total", "", _fmt_shape(tuple(conversion.source.outputs[0].shape[1:])), "",
-        _fmt_shape(tuple(conversion.model.outputs[0].shape[1:])), "",
-        f"{conversion.source.count_params():,}", f"{conversion.model.count_params():,}", style="bold",
+        "total",
+        "",
+        _fmt_shape(tuple(conversion.source.outputs[0].shape[1:])),
+        "",
+        _fmt_shape(tuple(conversion.model.outputs[0].shape[1:])),
+        "",
+        f"{conversion.source.count_params():,}",
+        f"{conversion.model.count_params():,}",
+        style="bold",
     )
     return table
 

@@ -25,7 +25,9 @@ def application_names() -> list[str]:
     """Names of every architecture in ``keras.applications``."""
     import keras
 
-    return sorted(n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n)))
+    return sorted(
+        n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n))
+    )
 
 
 def default_input_shape(name: str) -> tuple[int, int, int]:
@@ -63,8 +65,9 @@ def load_source(
         if name is None:
             close = difflib.get_close_matches(source, list(names.values()), n=3, cutoff=0.5)
             hint = f" Did you mean {', '.join(close)}?" if close else " Run `conv1dify models` for the list."
-            raise ConversionError(f"Unknown model: not a file and not a keras.applications name. Received: "
-                                  f"{source!r}.{hint}")
+            raise ConversionError(
+                f"Unknown model: not a file and not a keras.applications name. Received: {source!r}.{hint}"
+            )
         build = getattr(keras.applications, name)
         shape = input_shape or default_input_shape(name)
         app_weights = "imagenet" if weights == "imagenet" else None
@@ -80,5 +83,7 @@ def load_source(
             model.load_weights(weights)
         except Exception as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise ConversionError(f"Cannot load 2D weights from {weights!r} into {model.name} ({first}).") from None
+            raise ConversionError(
+                f"Cannot load 2D weights from {weights!r} into {model.name} ({first})."
+            ) from None
     return model

@@ -43,7 +43,7 @@ def _shape(text: str) -> tuple[int, int, int]:
         raise argparse.ArgumentTypeError(f"expected H,W,C such as 224,224,3; received {text!r}") from None
     if len(dims) != 3 or min(dims) < 1:
         raise argparse.ArgumentTypeError(f"expected three positive sizes H,W,C; received {text!r}")
-    return dims  # type: ignore[return-value]
+    return (dims[0], dims[1], dims[2])
 
 
 def _positive(text: str) -> int:
@@ -74,22 +74,42 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     convert.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
-    convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
-    convert.add_argument("--layout", choices=LAYOUT_NAMES, default="flatten",
-                         help="how 2D data becomes 1D (default: flatten)")
-    convert.add_argument("--sizes", choices=POLICY_NAMES, default=None,
-                         help="kernel/stride/pool size policy (default: area for flatten, kept otherwise)")
-    convert.add_argument("--input-length", type=_positive, metavar="N", help="sequence length of the 1D input")
+    convert.add_argument(
+        "-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model"
+    )
+    convert.add_argument(
+        "--layout", choices=LAYOUT_NAMES, default="flatten", help="how 2D data becomes 1D (default: flatten)"
+    )
+    convert.add_argument(
+        "--sizes",
+        choices=POLICY_NAMES,
+        default=None,
+        help="kernel/stride/pool size policy (default: area for flatten, kept otherwise)",
+    )
+    convert.add_argument(
+        "--input-length", type=_positive, metavar="N", help="sequence length of the 1D input"
+    )
     convert.add_argument("--channels", type=_positive, metavar="N", help="channels of the 1D input")
-    convert.add_argument("--keep-input", action="store_true",
-                         help="keep the 2D input shape and reshape inside the model")
-    convert.add_argument("--input-shape", type=_shape, metavar="H,W,C",
-                         help="input shape for a keras.applications SOURCE (default: its design size)")
-    convert.add_argument("--include-top", action="store_true", help="keep a keras.applications classifier head")
-    convert.add_argument("--weights-2d", metavar="FILE|imagenet",
-                         help="2D weights to load into SOURCE first (default: none)")
-    convert.add_argument("--unsafe", action="store_true",
-                         help="allow model files that hold code (Lambda layers); only for files you trust")
+    convert.add_argument(
+        "--keep-input", action="store_true", help="keep the 2D input shape and reshape inside the model"
+    )
+    convert.add_argument(
+        "--input-shape",
+        type=_shape,
+        metavar="H,W,C",
+        help="input shape for a keras.applications SOURCE (default: its design size)",
+    )
+    convert.add_argument(
+        "--include-top", action="store_true", help="keep a keras.applications classifier head"
+    )
+    convert.add_argument(
+        "--weights-2d", metavar="FILE|imagenet", help="2D weights to load into SOURCE first (default: none)"
+    )
+    convert.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="allow model files that hold code (Lambda layers); only for files you trust",
+    )
     convert.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
     convert.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     convert.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
@@ -120,7 +140,7 @@ def _import_keras() -> None:
     """
     _quiet_backend_logs()
     if "keras" in sys.modules or os.environ.get("CONV1DIFY_DEBUG"):
-        import keras  # noqa: F401
+        import keras
 
         return
     sys.stderr.flush()
@@ -184,14 +204,27 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         from ._report import conversion_dict, conversion_table
         from ._sources import load_source
     if args.unsafe:
-        console.print("[yellow]warning:[/] --unsafe lets the model file run the code it holds "
-                      "(Lambda layers); use it only for files you trust.")
+        console.print(
+            "[yellow]warning:[/] --unsafe lets the model file run the code it holds "
+            "(Lambda layers); use it only for files you trust."
+        )
     with _status(console, f"Loading {args.source}...", show_progress):
-        model = load_source(args.source, input_shape=args.input_shape, include_top=args.include_top,
-                            weights=args.weights_2d, safe_mode=not args.unsafe)
+        model = load_source(
+            args.source,
+            input_shape=args.input_shape,
+            include_top=args.include_top,
+            weights=args.weights_2d,
+            safe_mode=not args.unsafe,
+        )
     with _status(console, f"Converting {model.name}...", show_progress):
-        conversion = _orchestrate(model, layout=args.layout, sizes=args.sizes, input_length=args.input_length,
-                                  channels=args.channels, keep_input=args.keep_input)
+        conversion = _orchestrate(
+            model,
+            layout=args.layout,
+            sizes=args.sizes,
+            input_length=args.input_length,
+            channels=args.channels,
+            keep_input=args.keep_input,
+        )
     with _status(console, f"Writing {out}...", show_progress):
         _save_atomically(conversion.model, out)
     if args.json:
@@ -219,10 +252,18 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _cmd_layers(args: argparse.Namespace) -> int:
     _import_keras()
-    from ._registry import registered_classes
+    from . import registered_classes
+    from ._registry import get_converter
 
     for cls in registered_classes():
-        print(f"{cls.__module__.replace('keras.src.', 'keras.')}.{cls.__name__}")
+        converter = get_converter(cls)
+        name = getattr(converter, "__name__", "?")
+        where = (
+            "rebuilt from its config"
+            if name == "carry_over"
+            else f"converters.{converter.__module__.rpartition('.')[2]}.{name}"
+        )
+        print(f"keras.layers.{cls.__name__:28s} {where}")
     return EXIT_OK
 
 
@@ -241,3 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("conv1dify: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `conv1dify layers | head`: the reader left; say nothing more.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -15,7 +15,9 @@ def max_pooling2d(layer: keras.layers.MaxPooling2D, ctx: LayerContext) -> keras.
 
 
 @register_converter(keras.layers.AveragePooling2D)
-def average_pooling2d(layer: keras.layers.AveragePooling2D, ctx: LayerContext) -> keras.layers.AveragePooling1D:
+def average_pooling2d(
+    layer: keras.layers.AveragePooling2D, ctx: LayerContext
+) -> keras.layers.AveragePooling1D:
     """AveragePooling2D -> AveragePooling1D: pool size and strides follow the size policy."""
     channels_last_config(ctx)
     return keras.layers.AveragePooling1D.from_config(ctx.rewrite_sizes("pool_size", "strides"))

@@ -25,7 +25,7 @@ def _resolve(target: tuple[int, ...], count: int | None) -> tuple[int | None, ..
 
 
 def _count(shape: tuple[int | None, ...]) -> int | None:
-    return None if any(d is None for d in shape) else math.prod(shape)  # type: ignore[arg-type]
+    return None if any(d is None for d in shape) else math.prod(d for d in shape if d is not None)
 
 
 @register_converter(keras.layers.Reshape)
@@ -49,7 +49,7 @@ def reshape(layer: keras.layers.Reshape, ctx: LayerContext) -> keras.layers.Resh
     elif spatial_in and len(target) == 2 and ctx.layout.kept_axis == 0 and target[0] == shape_2d[0]:
         new = (-1, shape_1d[-1])
     elif spatial_out:
-        new = ctx.layout.shape_1d(target, fold=not spatial_in)  # type: ignore[arg-type]
+        new = ctx.layout.shape_1d(target, fold=not spatial_in)
         count_1d, count_new = _count(shape_1d), _count(new)
         if count_1d is not None and count_new is not None and count_1d != count_new:
             raise ctx.error(

@@ -1,0 +1,121 @@
+"""The real `conv1dify` entry point, run in a subprocess: stdout, files written and exit codes."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import pytest
+from keras import layers
+
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "COLUMNS": "200"}
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "conv1dify", *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def assert_one_line_error(result, pattern):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("conv1dify: error:")
+    assert pattern in lines[0]
+
+
+def test_help_shows_examples_and_exit_codes():
+    result = run("--help")
+    assert result.returncode == 0
+    assert "conv1dify convert VGG16 -o vgg16_1d.keras" in result.stdout
+    assert "exit codes" in result.stdout
+
+
+def test_convert_application_writes_a_loadable_model(tmp_path):
+    out = tmp_path / "vgg16_1d.keras"
+    result = run("convert", "VGG16", "-o", str(out), "--input-shape", "64,64,3", "--sizes", "first")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    for text in ("block1_conv1", "Conv2D", "Conv1D", "(4096,64)", "(64,64,64)", f"wrote {out}"):
+        assert text in result.stdout
+    model = keras.models.load_model(out)
+    assert model.input_shape == (None, 64 * 64, 3)
+    assert [type(lyr).__name__ for lyr in model.layers].count("Conv1D") == 13
+    assert not [p for p in os.listdir(tmp_path) if p != out.name], "temporary files left behind"
+
+
+def test_convert_file_with_json_report(tmp_path):
+    source = tmp_path / "spectro.keras"
+    keras.Sequential(
+        [
+            keras.Input((20, 8, 1)),
+            layers.Conv2D(4, (3, 3), activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(3),
+        ]
+    ).save(source)
+    out = tmp_path / "spectro_1d.keras"
+    result = run("convert", str(source), "-o", str(out), "--layout", "fold", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["layout"] == "fold" and report["sizes"] == "kept"
+    assert report["input_shape_1d"] == [[None, 20, 8]]
+    conv = next(row for row in report["layers"] if row["class_2d"] == "Conv2D")
+    assert conv["classes_1d"] == ["Conv1D"] and conv["sizes"]["kernel_size"] == 3
+    assert conv["shape_1d"] == [18, 4]  # 20 - 3 + 1 along time
+    assert out.is_file()
+
+
+def test_user_errors_are_one_line_with_exit_code_2(tmp_path):
+    assert_one_line_error(
+        run("convert", str(tmp_path / "missing.keras"), "-o", str(tmp_path / "o.keras")), "not found"
+    )
+    assert_one_line_error(run("convert", "VGG61", "-o", str(tmp_path / "o.keras")), "Did you mean")
+    text = tmp_path / "notes.keras"
+    text.write_text("not a model")
+    assert_one_line_error(run("convert", str(text), "-o", str(tmp_path / "o.keras")), "Cannot load")
+    existing = tmp_path / "exists.keras"
+    existing.write_text("keep me")
+    assert_one_line_error(run("convert", "VGG16", "-o", str(existing)), "--force")
+    assert existing.read_text() == "keep me"
+    assert not (tmp_path / "o.keras").exists()
+
+
+def test_bad_option_is_a_usage_error(tmp_path):
+    result = run("convert", "VGG16", "-o", str(tmp_path / "o.keras"), "--layout", "diagonal")
+    assert result.returncode == 2
+    assert "invalid choice: 'diagonal'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unsupported_layers_are_listed_together(tmp_path):
+    source = tmp_path / "odd.keras"
+    keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            layers.ZeroPadding2D(1, name="pad"),
+            layers.Conv2D(2, 3),
+            layers.UpSampling2D(2, name="up"),
+        ],
+        name="odd",
+    ).save(source)
+    result = run("convert", str(source), "-o", str(tmp_path / "o.keras"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "2 layer(s) have no 1D converter" in result.stderr
+    assert "'odd/pad' (ZeroPadding2D)" in result.stderr and "'odd/up' (UpSampling2D)" in result.stderr
+    assert not (tmp_path / "o.keras").exists()
+
+
+@pytest.mark.parametrize("command", ["models", "layers"])
+def test_listing_commands(command):
+    result = run(command)
+    assert result.returncode == 0
+    assert ("VGG16" if command == "models" else "keras.layers") in result.stdout
