@@ -108,7 +108,8 @@ CASES = [
          "flatten", L.Conv1D, {"kernel_size": (9,), "strides": (1,), "dilation_rate": (3,)},
          (conv_len(48, 9, 1, 3), 4)),
     # first: the height values (5, 2)
-    Case(L.Conv2D, "first-flatten", lambda x: L.Conv2D(4, (5, 3), strides=(2, 3), padding="same", name="t")(x),
+    Case(L.Conv2D, "first-flatten",
+         lambda x: L.Conv2D(4, (5, 3), strides=(2, 3), padding="same", name="t")(x),
          "flatten", L.Conv1D, {"kernel_size": (5,), "strides": (2,), "dilation_rate": (1,)},
          (conv_len(48, 5, 2, padding="same"), 4), sizes="first"),
     # kept, height: (3, 5) -> 3, (2, 1) -> 2
@@ -187,16 +188,19 @@ CASES = [
     Case(L.Concatenate, "width-neg2-width", _two(lambda xs: L.Concatenate(axis=-2, name="t")(xs)),
          "width", None, {"axis": 1}, (12, 3)),
     Case(L.Concatenate, "height-neg3-fold",
-         lambda x: L.Concatenate(axis=-3, name="t")([L.Conv2D(3, 1, name="a")(x), L.Conv2D(3, 1, name="b")(x)]),
+         lambda x: L.Concatenate(axis=-3, name="t")([L.Conv2D(3, 1, name="a")(x),
+                                                     L.Conv2D(3, 1, name="b")(x)]),
          "fold", None, {"axis": 1}, (16, 3)),
     Case(L.Concatenate, "vectors",
          lambda x: L.Concatenate(name="t")([L.GlobalAveragePooling2D()(x), L.GlobalMaxPooling2D()(x)]),
          "flatten", None, {"axis": -1}, (6,)),
     # Dropout, AlphaDropout ----------------------------------------------------------------------------
     # one mask value per channel: (None, 1, 1, C) -> (None, 1, C)
-    Case(L.Dropout, "channel-noise-flatten", lambda x: L.Dropout(0.3, noise_shape=(None, 1, 1, 3), name="t")(x),
+    Case(L.Dropout, "channel-noise-flatten",
+         lambda x: L.Dropout(0.3, noise_shape=(None, 1, 1, 3), name="t")(x),
          "flatten", None, {"noise_shape": (None, 1, 3)}, (48, 3)),
-    Case(L.Dropout, "channel-noise-height", lambda x: L.Dropout(0.3, noise_shape=(None, 1, 1, 3), name="t")(x),
+    Case(L.Dropout, "channel-noise-height",
+         lambda x: L.Dropout(0.3, noise_shape=(None, 1, 1, 3), name="t")(x),
          "height", None, {"noise_shape": (None, 1, 3)}, (8, 3)),
     # shared along height, per position along width: the height sequence shares, the width one does not
     Case(L.Dropout, "height-shared-height",
@@ -274,8 +278,8 @@ CASES = [
          ((3, 4), (4,))),
     Case(L.Dense, "map-fold", lambda x: L.Dense(4, name="t")(x), "fold", None, {"units": 4}, (8, 4),
          ((18, 4), (4,))),
-    Case(L.Dense, "vector", _gap_dense(6, lambda y: L.Dense(2, name="t")(y)), "height", None, {"units": 2}, (2,),
-         ((6, 2), (2,))),
+    Case(L.Dense, "vector", _gap_dense(6, lambda y: L.Dense(2, name="t")(y)), "height", None, {"units": 2},
+         (2,), ((6, 2), (2,))),
     Case(L.Activation, "tanh", lambda x: L.Activation("tanh", name="t")(x), "flatten", None,
          {"activation": "tanh"}, (48, 3)),
     Case(L.ReLU, "relu6", lambda x: L.ReLU(max_value=6.0, name="t")(x), "height", None, {"max_value": 6.0},
@@ -381,13 +385,15 @@ ERROR_CASES = [
     ErrorCase(L.BatchNormalization, "height-axis", lambda x: L.BatchNormalization(axis=1, name="t")(x),
               "flatten", r"`axis` is not the channel axis, and a spatial axis has no 1D counterpart here\. "
               r"Received: axis=1\. Fix: normalize or merge over the last \(channel\) axis"),
-    ErrorCase(L.BatchNormalization, "width-axis-under-width", lambda x: L.BatchNormalization(axis=2, name="t")(x),
+    ErrorCase(L.BatchNormalization, "width-axis-under-width",
+              lambda x: L.BatchNormalization(axis=2, name="t")(x),
               "width", r"`axis` is not the channel axis.*Received: axis=2\."),
     ErrorCase(L.Concatenate, "width-under-flatten", _two(lambda xs: L.Concatenate(axis=2, name="t")(xs)),
-              "flatten", r"joins along a spatial axis that the 'flatten' layout does not keep as the sequence\. "
-              r"Received: axis=2\. Fix: concatenate on the channel axis"),
+              "flatten", r"joins along a spatial axis that the 'flatten' layout does not keep as the "
+              r"sequence\. Received: axis=2\. Fix: concatenate on the channel axis"),
     ErrorCase(L.Concatenate, "height-under-width", _two(lambda xs: L.Concatenate(axis=1, name="t")(xs)),
-              "width", r"joins along a spatial axis that the 'width' layout does not keep.*Received: axis=1\."),
+              "width", r"joins along a spatial axis that the 'width' layout does not keep.*"
+              r"Received: axis=1\."),
     ErrorCase(L.Dropout, "one-axis-noise-under-flatten",
               lambda x: L.Dropout(0.3, noise_shape=(None, 1, None, 3), name="t")(x),
               "flatten", r"shares values along one spatial axis only, which a flattened sequence cannot "
@@ -400,11 +406,12 @@ ERROR_CASES = [
               "height", r"`axis` is not the channel axis.*Received: axis=1\."),
     # (H, W, C) -> (H, W*C) needs a layout whose sequence is H
     ErrorCase(L.Reshape, "crnn-under-flatten", lambda x: L.Reshape((4, 6), name="t")(x),
-              "flatten", r"reshapes a 2D feature map \(4, 3, 2\) into a sequence in a way the 'flatten' layout "
-              r"cannot follow\. Received: target_shape=\(4, 6\)\. Fix: use layout='height' or 'fold'",
+              "flatten", r"reshapes a 2D feature map \(4, 3, 2\) into a sequence in a way the 'flatten' "
+              r"layout cannot follow\. Received: target_shape=\(4, 6\)\. Fix: use layout='height' or 'fold'",
               SMALL),
     ErrorCase(L.Reshape, "crnn-under-width", lambda x: L.Reshape((4, 6), name="t")(x),
-              "width", r"reshapes a 2D feature map \(4, 3, 2\) into a sequence in a way the 'width' layout cannot follow\. Received: target_shape=\(4, 6\)", SMALL),
+              "width", r"reshapes a 2D feature map \(4, 3, 2\) into a sequence in a way the 'width' layout "
+              r"cannot follow\. Received: target_shape=\(4, 6\)", SMALL),
     # (4, 3, 2) -> (2, 6, 2) under height: the target's 1D shape (2, 2) holds 4 of the 4 * 2 = 8 elements
     ErrorCase(L.Reshape, "map-to-map-under-height", lambda x: L.Reshape((2, 6, 2), name="t")(x),
               "height", r"the target maps to the 1D shape \(2, 2\) under the 'height' layout, which does not "
@@ -440,12 +447,12 @@ def test_all_problems_of_one_model_are_listed_together():
     b = L.Softmax(axis=2, name="sm")(x)
     c = L.Concatenate(axis=2, name="cat")([a, b])
     model = keras.Model(x, [c, L.Dropout(0.1, noise_shape=(None, None, 1, 3), name="drop")(x)], name="m")
-    with pytest.raises(conv1dify.ConversionError, match=r"Cannot convert model 'm': 3 layer\(s\) failed") as info:
+    with pytest.raises(conv1dify.ConversionError, match=r"Cannot convert model 'm': 3 layer\(s\) failed") as e:
         conv1dify.convert(model, layout="flatten")
     # "cat" sits downstream of two failures, so it is not reported on top of them
-    assert sorted(p.path for p in info.value.problems) == ["m/bn", "m/drop", "m/sm"]
+    assert sorted(p.path for p in e.value.problems) == ["m/bn", "m/drop", "m/sm"]
     for path in ("m/bn", "m/drop", "m/sm"):
-        assert re.search(rf"layer '{path}' \(", str(info.value))
+        assert re.search(rf"layer '{path}' \(", str(e.value))
 
 
 # Tables of small real models ------------------------------------------------------------------------
@@ -529,7 +536,8 @@ def test_real_models(builder, layout, in_1d, out_1d, classes):
     assert model_1d.output_shape == (None, *out_1d)
     assert type(model_1d) is type(model_2d)
     if classes is not None:
-        assert [type(layer).__name__ for layer in model_1d.layers if not isinstance(layer, L.InputLayer)] == classes
+        names = [type(layer).__name__ for layer in model_1d.layers if not isinstance(layer, L.InputLayer)]
+        assert names == classes
     y = model_1d(np.random.default_rng(0).normal(size=(2, *in_1d)).astype("float32"))
     assert tuple(y.shape) == (2, *out_1d)
     assert np.isfinite(np.asarray(y)).all()

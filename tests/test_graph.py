@@ -10,6 +10,7 @@ import pytest
 from keras import layers
 
 import conv1dify
+from conv1dify._convert import _orchestrate
 
 
 def residual_branchy_model():
@@ -186,7 +187,7 @@ def test_conversion_is_deterministic_in_structure():
 
 def test_records_cover_every_layer_call():
     model = residual_branchy_model()
-    conversion = conv1dify._convert._orchestrate(model, layout="flatten")
+    conversion = _orchestrate(model, layout="flatten")
     paths = Counter(r.path for r in conversion.records)
     assert paths["branchy/shared"] == 2
     assert paths["branchy/block/inner_conv"] == 1

@@ -12,6 +12,7 @@ import pytest
 from keras import layers
 
 import conv1dify
+from conv1dify._convert import _orchestrate
 
 COMPARED_KEYS = (
     "filters",
@@ -157,7 +158,7 @@ def test_seed_vgg16_recipe_fails_on_keras3_and_conv1dify_does_it():
 
 def test_vgg16_area_sizes_keep_every_feature_map_element_count():
     base = keras.applications.VGG16(weights=None, include_top=False, input_shape=(128, 128, 3))
-    conversion = conv1dify._convert._orchestrate(base, layout="flatten", sizes="area")
+    conversion = _orchestrate(base, layout="flatten", sizes="area")
     assert len(conversion.records) == len(base.layers)
     for record in conversion.records:
         assert math.prod(record.shape_1d) == math.prod(record.shape_2d), record.path
