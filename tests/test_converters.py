@@ -429,15 +429,18 @@ def test_converter_refuses(case: ErrorCase):
     assert (problem.path, problem.cls) == ("m/t", case.cls.__name__)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reshaping.reshape refuses (H, W, C) -> (H*W, C) under flatten, though the 1D map already is that",
-)
 def test_reshape_to_pixel_sequence_under_flatten():
     """A ViT-style patch sequence: under flatten the (H*W, C) target is exactly the 1D feature map."""
     model_2d = _build(lambda x: L.Reshape((12, 2), name="t")(x), SMALL)
     model_1d = conv1dify.convert(model_2d, layout="flatten")
     assert tuple(model_1d.get_layer("t").output.shape[1:]) == (12, 2)
+
+
+def test_batch_normalization_over_the_time_axis_of_a_sequence_carries_over():
+    """After a CRNN hand-over the tensor is (T, C) in both models, so axis=1 means the same thing in 1D."""
+    model_2d = _build(lambda x: L.BatchNormalization(axis=1, name="t")(L.Reshape((4, 6))(x)), SMALL)
+    model_1d = conv1dify.convert(model_2d, layout="fold")
+    assert model_1d.get_layer("t").get_config()["axis"] == 1
 
 
 def test_all_problems_of_one_model_are_listed_together():

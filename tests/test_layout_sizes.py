@@ -270,8 +270,8 @@ def test_callable_policy_bad_value(bad):
     layer = keras.layers.Conv2D(2, 3, name="my_conv")
     with pytest.raises(
         conv1dify.ConversionError,
-        match=r"The size callable must return a positive int or None for layer 'my_conv'\. "
-        r"Received: kernel_size=" + re.escape(repr(bad)) + r" for 2D value \(3, 3\)\.",
+        match=r"The size callable must return a positive int or None\. "
+        r"Received: kernel_size=" + re.escape(repr(bad)) + r" for the 2D value \(3, 3\)",
     ):
         resolve_size(lambda *args: bad, Layout("flatten"), layer, "kernel_size", (3, 3), {})
 
@@ -303,6 +303,11 @@ def test_callable_policy_bad_value_through_convert_names_the_layer():
     with pytest.raises(
         conv1dify.ConversionError,
         match=r"(?s)Cannot convert model 'net'.*layer 'net/conv' \(Conv2D\).*"
-        r"The size callable must return a positive int or None .*Received: kernel_size=0",
+        r"The size callable must return a positive int or None.*Received: kernel_size=0",
     ):
         conv1dify.convert(model, sizes=lambda layer, key, value: 0)
+
+
+def test_area_dilation_with_an_int_kernel_size_in_the_config():
+    # same as 3x3 dilated by 2: 8d + 1 = 25 -> d = 3
+    assert resolve_size("area", Layout("flatten"), None, "dilation_rate", 2, {"kernel_size": 3}) == 3

@@ -350,7 +350,7 @@ class _Rewriter:
         try:
             result = converter(op, ctx)
         except ConversionError as exc:
-            self.problems.extend(exc.problems or [Problem(op_path, type(op).__name__, str(exc))])
+            self.problems.extend(exc.problems or [Problem(op_path, type(op).__name__, str(exc).rstrip("."))])
             return None
         new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
         self.layers[id(op)] = new_layers

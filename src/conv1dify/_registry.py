@@ -99,12 +99,12 @@ class LayerContext:
         return bool(self.inputs_2d) and len(self.inputs_2d[0]) == 3
 
     def __post_init__(self) -> None:
-        # Sizes are resolved from the 2D config even after a converter has edited `config`.
-        self._config_2d = dict(self.config)
+        # Sizes and error messages use the 2D config even after a converter has edited `config`.
+        self.config_2d = dict(self.config)
 
     def size(self, key: str) -> int:
         """The 1D value for the 2D config's ``key`` (``kernel_size``, ``strides``, ...) under the size policy."""
-        value = resolve_size(self.sizes, self.layout, self.layer, key, self._config_2d[key], self._config_2d)
+        value = resolve_size(self.sizes, self.layout, self.layer, key, self.config_2d[key], self.config_2d)
         self.chosen[key] = value
         return value
 
@@ -114,9 +114,13 @@ class LayerContext:
         return self.config
 
     def channel_axis(self, axis: int, key: str = "axis") -> int:
-        """Map a 2D channel axis (``3`` or ``-1``) to the 1D channel axis; refuse spatial axes."""
-        rank = len(self.inputs_2d[0]) + 1 if self.inputs_2d else 4
-        if axis in (-1, rank - 1):
+        """Map a 2D feature map's channel axis (``3`` or ``-1``) to ``-1``; refuse its spatial axes.
+
+        An axis of a tensor that is not a 2D feature map is returned unchanged.
+        """
+        if not self.is_spatial:
+            return axis  # a vector or sequence tensor is the same in both models
+        if axis in (-1, 3):
             return -1
         raise self.error(
             f"`{key}` is not the channel axis, and a spatial axis has no 1D counterpart here",

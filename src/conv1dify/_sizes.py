@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -47,6 +48,11 @@ def check_policy(policy: SizePolicy | None, layout: Layout) -> SizePolicy:
     return policy
 
 
+def _pair(value: Any) -> tuple[int, ...]:
+    """A per-axis tuple from a config value that may be a single int."""
+    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * 2
+
+
 def _named_size(
     policy: str, layout: Layout, key: str, value: tuple[int, ...], config: Mapping[str, Any]
 ) -> int:
@@ -59,7 +65,7 @@ def _named_size(
         return math.prod(int(v) for v in value)
     # NOTE: a product of dilations would overshoot the receptive field (3x3 dilated by 2 spans 25 pixels,
     # 9 taps dilated by 4 span 33), so pick the dilation whose span matches the 2D span in elements.
-    kernel = tuple(config.get("kernel_size", (1,) * len(value)))
+    kernel = _pair(config.get("kernel_size", (1,) * len(value)))
     taps = math.prod(kernel)
     if taps <= 1:
         return 1
@@ -79,16 +85,19 @@ def resolve_size(
     >>> resolve_size("kept", Layout("width"), None, "pool_size", (1, 4), {})
     4
     """
-    value = tuple(value) if isinstance(value, (tuple, list)) else (int(value),) * 2
+    value = _pair(value)
     if callable(policy):
         chosen = policy(layer, key, value)
         if chosen is None:
             return _named_size(default_policy(layout), layout, key, value, config)
-        if not isinstance(chosen, int) or isinstance(chosen, bool) or chosen < 1:
-            name = getattr(layer, "name", "?")
+        try:
+            size = operator.index(chosen) if not isinstance(chosen, bool) else 0
+        except TypeError:
+            size = 0
+        if size < 1:
             raise ConversionError(
-                f"The size callable must return a positive int or None for layer '{name}'. "
-                f"Received: {key}={chosen!r} for 2D value {value}."
+                f"The size callable must return a positive int or None. Received: {key}={chosen!r} for the "
+                f"2D value {value}"
             )
-        return chosen
+        return size
     return _named_size(policy, layout, key, value, config)

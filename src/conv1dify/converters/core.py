@@ -30,7 +30,7 @@ def _spatial_pair_1d(ctx: LayerContext, pair: tuple[Any, Any], key: str) -> Any:
         return pair[0]
     raise ctx.error(
         "shares values along one spatial axis only, which a flattened sequence cannot express",
-        {key: pair},
+        {key: ctx.config_2d[key]},
         "share along both spatial axes or neither, or use layout='height'/'width'.",
     )
 

@@ -35,8 +35,8 @@ def reshape(layer: keras.layers.Reshape, ctx: LayerContext) -> keras.layers.Resh
     - feature map -> vector ``(N,)``: flattens the 1D map, ``(-1,)``;
     - vector -> feature map ``(h, w, c)`` (e.g. a squeeze-excite ``(1, 1, C)``): the layout's 1D shape;
     - feature map -> feature map: the layout's 1D shape of the target;
-    - ``(H, W, C)`` -> ``(H, W*C)`` (a CRNN's hand-over to a recurrent head) under ``height``/``fold``:
-      ``(L, C')``, the sequence the 1D model already has.
+    - ``(H, W, C)`` -> ``(H, W*C)`` (a CRNN's hand-over to a recurrent head) under ``height``/``fold``,
+      or ``(H*W, C)`` (a patch sequence) under ``flatten``: ``(L, C')``, the sequence the 1D model already has.
     """
     cfg = ctx.config
     shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
@@ -48,6 +48,8 @@ def reshape(layer: keras.layers.Reshape, ctx: LayerContext) -> keras.layers.Resh
         new: tuple[int | None, ...] = (-1,)
     elif spatial_in and len(target) == 2 and ctx.layout.kept_axis == 0 and target[0] == shape_2d[0]:
         new = (-1, shape_1d[-1])
+    elif spatial_in and len(target) == 2 and ctx.layout.name == "flatten" and target[1] == shape_2d[-1]:
+        new = (-1, shape_1d[-1])  # (H*W, C): the sequence a flattened map already is
     elif spatial_out:
         new = ctx.layout.shape_1d(target, fold=not spatial_in)
         count_1d, count_new = _count(shape_1d), _count(new)
