@@ -147,6 +147,7 @@ class _Rewriter:
         self.channels = channels
         self.keep_input = keep_input
         self.layers: dict[int, list[Any]] = {}
+        self.pending_weights: dict[int, list[Any]] = {}
         self.models: dict[int, keras.Model] = {}
         self.records: list[LayerRecord] = []
         self.problems: list[Problem] = []
@@ -317,6 +318,9 @@ class _Rewriter:
                 )
             )
             return None
+        weights = self.pending_weights.pop(id(new_layers[0]), None)
+        if weights is not None:
+            new_layers[0].set_weights(weights)  # built by the call above
         outs_1d = tree.flatten(out)
         mixes = any(hasattr(layer, "kernel") or hasattr(layer, "pointwise_kernel") for layer in new_layers)
         for x_2d, y in zip(node.outputs, outs_1d, strict=True):
@@ -354,6 +358,8 @@ class _Rewriter:
             return None
         new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
         self.layers[id(op)] = new_layers
+        if ctx.weights is not None:
+            self.pending_weights[id(new_layers[0])] = ctx.weights
         return new_layers, ctx.chosen
 
 

@@ -81,6 +81,9 @@ class LayerContext:
         folded: Whether the first input still holds a ``fold`` layout's folded axis in its channels.
         config: A fresh copy of ``layer.get_config()``, free to edit.
         chosen: The 1D sizes the converter picked, by config key (for reports).
+        weights: Weights the converter wants in the 1D layer once it is built (``None``: the layer's own
+            initialisation). Set it for state that the 1D layer needs to behave like the 2D one, such as a
+            Normalization layer's per-channel statistics.
     """
 
     layer: Any
@@ -92,6 +95,7 @@ class LayerContext:
     folded: bool = False
     config: dict[str, Any] = field(default_factory=dict)
     chosen: dict[str, int] = field(default_factory=dict)
+    weights: list[Any] | None = None
 
     @property
     def is_spatial(self) -> bool:

@@ -1,5 +1,16 @@
 """One module per 2D layer family; importing this package registers every built-in converter."""
 
-from . import conv, core, merging, normalization, pooling, reshaping
+from . import applications, conv, core, merging, normalization, ops, pooling, preprocessing, regularization, reshaping
 
-__all__ = ["conv", "core", "merging", "normalization", "pooling", "reshaping"]
+__all__ = [
+    "applications",
+    "conv",
+    "core",
+    "merging",
+    "normalization",
+    "ops",
+    "pooling",
+    "preprocessing",
+    "regularization",
+    "reshaping",
+]

@@ -1,0 +1,1 @@
+"""Helper layers that `keras.applications` architectures define for themselves."""

@@ -1,0 +1,1 @@
+"""Raw `keras.ops` calls inside a Functional graph."""

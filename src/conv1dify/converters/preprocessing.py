@@ -1,0 +1,1 @@
+"""Preprocessing layers: rescaling, normalization statistics, resizing and augmentation."""

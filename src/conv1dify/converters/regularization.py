@@ -1,0 +1,1 @@
+"""Regularization layers whose behaviour depends on spatial rank."""
