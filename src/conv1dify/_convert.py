@@ -30,6 +30,7 @@ class LayerRecord:
         shape_2d: Output shape of the 2D call, without the batch axis.
         shape_1d: Output shape of the 1D call, without the batch axis.
         sizes: The 1D sizes chosen for kernel/stride/pool/dilation, by config key.
+        notes: What the converter said the user should know (approximations, adapted statistics, ...).
     """
 
     path: str
@@ -38,6 +39,7 @@ class LayerRecord:
     shape_2d: Shape
     shape_1d: Shape
     sizes: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def params_2d(self) -> int:
@@ -130,6 +132,15 @@ def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]
             )
 
 
+@dataclass
+class _Converted:
+    """A converted layer: its 1D layers, and what the converter chose and noted (shared by every call)."""
+
+    layers: list[Any]
+    sizes: dict[str, int]
+    notes: list[str]
+
+
 class _Rewriter:
     """Rebuilds one model tree; converted layers and sub-models are cached so shared ones stay shared."""
 
@@ -146,7 +157,7 @@ class _Rewriter:
         self.input_length = input_length
         self.channels = channels
         self.keep_input = keep_input
-        self.layers: dict[int, list[Any]] = {}
+        self.layers: dict[int, _Converted] = {}
         self.pending_weights: dict[int, list[Any]] = {}
         self.models: dict[int, keras.Model] = {}
         self.records: list[LayerRecord] = []
@@ -295,12 +306,12 @@ class _Rewriter:
                 if sub is None:
                     return None
                 self.models[id(op)] = sub
-            new_layers, sizes = [sub], dict[str, int]()
+            new_layers, converted = [sub], _Converted([sub], {}, [])
         else:
             converted = self._convert_layer(op, op_path, ins_2d, ins_1d, is_folded)
             if converted is None:
                 return None
-            new_layers, sizes = converted
+            new_layers = converted.layers
         args, kwargs = node.arguments.fill_in(values)
         try:
             out = new_layers[0](*args, **kwargs)
@@ -328,16 +339,24 @@ class _Rewriter:
             folded[id(x_2d)] = is_folded and not mixes
         if not isinstance(op, keras.Model):
             self.records.append(
-                LayerRecord(op_path, op, new_layers, _shape(node.outputs[0]), _shape(outs_1d[0]), sizes)
+                LayerRecord(
+                    op_path,
+                    op,
+                    new_layers,
+                    _shape(node.outputs[0]),
+                    _shape(outs_1d[0]),
+                    converted.sizes,
+                    converted.notes,
+                )
             )
         return new_layers
 
     def _convert_layer(
         self, op: Any, op_path: str, ins_2d: list[Any], ins_1d: list[Any], is_folded: bool
-    ) -> tuple[list[Any], dict[str, int]] | None:
+    ) -> _Converted | None:
         cached = self.layers.get(id(op))
         if cached is not None:
-            return cached, {}
+            return cached
         converter = get_converter(type(op))
         if converter is None:
             return None  # reported by the scan
@@ -357,10 +376,10 @@ class _Rewriter:
             self.problems.extend(exc.problems or [Problem(op_path, type(op).__name__, str(exc).rstrip("."))])
             return None
         new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
-        self.layers[id(op)] = new_layers
+        converted = self.layers[id(op)] = _Converted(new_layers, ctx.chosen, ctx.notes)
         if ctx.weights is not None:
             self.pending_weights[id(new_layers[0])] = ctx.weights
-        return new_layers, ctx.chosen
+        return converted
 
 
 def _orchestrate(

@@ -84,6 +84,8 @@ class LayerContext:
         weights: Weights the converter wants in the 1D layer once it is built (``None``: the layer's own
             initialisation). Set it for state that the 1D layer needs to behave like the 2D one, such as a
             Normalization layer's per-channel statistics.
+        notes: Things the user should know about this layer's conversion (an approximation, a dropped
+            augmentation, adapted statistics), shown in reports; add them with `note`.
     """
 
     layer: Any
@@ -96,6 +98,7 @@ class LayerContext:
     config: dict[str, Any] = field(default_factory=dict)
     chosen: dict[str, int] = field(default_factory=dict)
     weights: list[Any] | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def is_spatial(self) -> bool:
@@ -131,6 +134,10 @@ class LayerContext:
             {key: axis},
             "normalize or merge over the last (channel) axis, or register a converter that handles it.",
         )
+
+    def note(self, text: str) -> None:
+        """Record something the user should know about this conversion; reports show it beside the layer."""
+        self.notes.append(text)
 
     def error(self, what: str, received: dict[str, Any] | None = None, fix: str = "") -> ConversionError:
         """A `ConversionError` that names this layer; ``raise ctx.error(...)``."""

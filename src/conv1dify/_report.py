@@ -53,6 +53,9 @@ def conversion_table(conversion: Conversion) -> Table:
             f"{record.params_2d:,}",
             f"{record.params_1d:,}",
         )
+    notes = [(r.path.removeprefix(root), n) for r in conversion.records for n in r.notes]
+    if notes:
+        table.caption = (table.caption or "") + "\nnotes:\n" + "\n".join(f"  {p}: {n}" for p, n in notes)
     table.add_section()
     table.add_row(
         "total",
@@ -95,6 +98,7 @@ def conversion_dict(conversion: Conversion) -> dict[str, Any]:
                 "params_2d": r.params_2d,
                 "params_1d": r.params_1d,
                 "sizes": r.sizes,
+                "notes": r.notes,
             }
             for r in conversion.records
         ],
