@@ -308,10 +308,10 @@ class _Rewriter:
                 self.models[id(op)] = sub
             new_layers, converted = [sub], _Converted([sub], {}, [])
         else:
-            converted = self._convert_layer(op, op_path, ins_2d, ins_1d, is_folded)
-            if converted is None:
+            layer_converted = self._convert_layer(op, op_path, ins_2d, ins_1d, is_folded)
+            if layer_converted is None:
                 return None
-            new_layers = converted.layers
+            converted, new_layers = layer_converted, layer_converted.layers
         args, kwargs = node.arguments.fill_in(values)
         try:
             out = new_layers[0](*args, **kwargs)
