@@ -302,28 +302,29 @@ def test_a_registered_subclass_converts(registry):
     assert model_1d.output_shape == (None, 6, 4)  # 8 rows, valid kernel 3 -> 6
 
 
-def test_a_raw_ops_call_is_reported_by_name():
+def test_a_raw_ops_call_without_converter_is_reported_by_name():
     x = keras.Input((8, 6, 3), name="x")
     y = L.Conv2D(4, 3, padding="same", name="conv")(x)
-    y = keras.ops.mean(y, axis=[1, 2], keepdims=True)
+    y = keras.ops.transpose(y, (0, 2, 1, 3))
     model = keras.Model(x, L.Flatten(name="flat")(y), name="m")
-    [mean] = [op for op in model.operations if type(op).__name__ == "Mean"]
+    [op] = [op for op in model.operations if type(op).__name__ == "Transpose"]
     with pytest.raises(
         conv1dify.ConversionError,
-        match=rf"layer 'm/{mean.name}' \(Mean\): a raw keras\.ops call in the graph has no converter yet\. "
-        r"Fix: wrap the operation in a layer and register a converter for it\.",
+        match=rf"layer 'm/{op.name}' \(Transpose\): the raw keras\.ops call '{op.name}' in the graph has no 1D "
+        r"converter\. Fix: wrap it in a layer and register a converter, or "
+        r"@conv1dify\.register_converter\(Transpose\)\.",
     ) as info:
         conv1dify.convert(model)
-    assert [(p.path, p.cls) for p in info.value.problems] == [(f"m/{mean.name}", "Mean")]
+    assert [(p.path, p.cls) for p in info.value.problems] == [(f"m/{op.name}", "Transpose")]
 
 
 def test_raw_ops_and_unsupported_layers_are_reported_together():
     x = keras.Input((8, 6, 3), name="x")
-    y = keras.ops.max(Blur2D(name="blur")(x), axis=-1, keepdims=True)
+    y = keras.ops.flip(Blur2D(name="blur")(x), axis=1)
     model = keras.Model(x, Gate2D(name="gate")(y), name="m")
     with pytest.raises(conv1dify.ConversionError, match=r"3 layer\(s\) have no 1D converter") as info:
         conv1dify.convert(model)
-    assert sorted(p.cls for p in info.value.problems) == ["Blur2D", "Gate2D", "Max"]
+    assert sorted(p.cls for p in info.value.problems) == ["Blur2D", "Flip", "Gate2D"]
 
 
 # Models that cannot be converted at all -------------------------------------------------------------

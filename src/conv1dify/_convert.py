@@ -110,13 +110,13 @@ def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]
                 )
             else:
                 _scan(op, op_path, problems, seen)
-        elif not isinstance(op, keras.layers.Layer):
+        elif not isinstance(op, keras.layers.Layer) and get_converter(cls) is None:
             problems.append(
                 Problem(
                     op_path,
                     cls.__name__,
-                    "a raw keras.ops call in the graph has no converter yet",
-                    fix="wrap the operation in a layer and register a converter for it.",
+                    f"the raw keras.ops call '{op.name}' in the graph has no 1D converter",
+                    fix=f"wrap it in a layer and register a converter, or @conv1dify.register_converter({cls.__name__}).",
                 )
             )
         elif get_converter(cls) is None:
