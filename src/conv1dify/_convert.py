@@ -116,7 +116,8 @@ def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]
                     op_path,
                     cls.__name__,
                     f"the raw keras.ops call '{op.name}' in the graph has no 1D converter",
-                    fix=f"wrap it in a layer and register a converter, or @conv1dify.register_converter({cls.__name__}).",
+                    fix="wrap it in a layer and register a converter, or "
+                    f"@conv1dify.register_converter({cls.__name__}).",
                 )
             )
         elif get_converter(cls) is None:
