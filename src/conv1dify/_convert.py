@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,13 @@ def _for_input(value: PerInput, name: str, option: str) -> int | None:
     )
 
 
+def _keras_message(exc: BaseException) -> str:
+    """The informative line of a Keras exception, without terminal colour codes."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+    useful = [line for line in lines if line and not line.startswith("Exception encountered")]
+    return useful[0] if useful else type(exc).__name__
+
+
 def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]) -> None:
     """Collect every operation in the graph tree that has no converter, so one run reports all of them."""
     graph = _graph(model)
@@ -163,6 +171,7 @@ class _Rewriter:
         self.models: dict[int, keras.Model] = {}
         self.records: list[LayerRecord] = []
         self.problems: list[Problem] = []
+        self.too_short: list[str] = []  # paths where the sequence length would reach zero
 
     # Inputs -----------------------------------------------------------------------------------------
 
@@ -319,14 +328,16 @@ class _Rewriter:
             for extra in new_layers[1:]:
                 out = extra(out)
         except Exception as exc:  # Keras' own shape errors, reported against the layer that caused them
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = _keras_message(exc)
+            if "zero or negative" in message:
+                self.too_short.append(op_path)
             self.problems.append(
                 Problem(
                     op_path,
                     type(op).__name__,
                     "its 1D counterpart cannot run on the converted input",
                     {"input_shapes": [_shape(t) for t in ins_1d]},
-                    f"check the layout, sizes and input_length options ({first})",
+                    f"check the layout, sizes and input_length options (Keras: {message})",
                 )
             )
             return None
@@ -415,12 +426,64 @@ def _orchestrate(
         )
     rewriter = _Rewriter(layout, policy, input_length, channels, keep_input)
     new = rewriter.rebuild(model, model.name, name or f"{model.name}_1d")
+    if rewriter.too_short:
+        _raise_too_short(model, rewriter, input_length)
     if rewriter.problems or new is None:
         raise ConversionError(
             f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.",
             rewriter.problems,
         )
     return Conversion(new, model, layout, policy, rewriter.records)
+
+
+def _input_lengths(model: keras.Model, rewriter: _Rewriter) -> list[int | None]:
+    """The 1D input length each spatial input got."""
+    lengths = []
+    for x in _graph(model).inputs:
+        if _is_spatial(x):
+            given = _for_input(rewriter.input_length, x._keras_history.operation.name, "input_length")
+            lengths.append(given if given is not None else rewriter.layout.shape_1d(_shape(x))[0])
+    return lengths
+
+
+def _minimum_length(model: keras.Model, rewriter: _Rewriter, start: int) -> int | None:
+    """The shortest input length (the same for every image input) that the converted stack accepts."""
+
+    def fits(length: int) -> bool:
+        probe = _Rewriter(rewriter.layout, rewriter.sizes, length, rewriter.channels, keep_input=False)
+        probe.rebuild(model, model.name, "probe")
+        return not probe.too_short
+
+    # NOTE: every probe rebuilds the graph; lengths only matter on this error path, and doubling then
+    # bisecting needs about 2*log2(answer) probes.
+    low, high = start, max(2 * start, 8)
+    while not fits(high):
+        low, high = high, 2 * high
+        if high > 1 << 24:
+            return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle, high)
+    return high
+
+
+def _raise_too_short(model: keras.Model, rewriter: _Rewriter, input_length: PerInput) -> None:
+    lengths = [n for n in _input_lengths(model, rewriter) if n is not None]
+    where = rewriter.too_short[0]
+    minimum = None
+    if lengths and not rewriter.keep_input and not isinstance(input_length, Mapping):
+        minimum = _minimum_length(model, rewriter, min(lengths))
+    fix = (
+        f"use input_length={minimum} or longer"
+        if minimum is not None
+        else "use a longer input_length, or a size policy with smaller strides and pools"
+    )
+    cls = next(p.cls for p in rewriter.problems if p.path == where)
+    raise ConversionError(
+        f"Cannot convert model '{model.name}': the input is too short for its stride and pool stack.",
+        [Problem(where, cls, "the sequence length would reach zero here", {"input_length": lengths[0] if
+                 len(lengths) == 1 else lengths}, fix)],
+    )
 
 
 def convert(
