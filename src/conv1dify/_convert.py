@@ -82,9 +82,7 @@ def _for_input(value: PerInput, name: str, option: str) -> int | None:
         return value
     if isinstance(value, Mapping):
         return value.get(name)
-    raise ConversionError(
-        f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}"
-    )
+    raise ConversionError(f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}")
 
 
 def _keras_message(exc: BaseException) -> str:
@@ -179,6 +177,8 @@ class _Rewriter:
         """A new model input for a 2D model input: ``(input, tensor the graph continues from, adapters)``."""
         layer = x._keras_history.operation
         name = layer.name
+        if len(x.shape) == 5:
+            return self._image_sequence_input(x, name, path)
         if not _is_spatial(x):
             new = keras.Input(shape=_shape(x), name=name, dtype=x.dtype)
             return new, new, []
@@ -196,8 +196,26 @@ class _Rewriter:
                 "input shape."
             )
         new = keras.Input(shape=shape_1d, name=name, dtype=x.dtype)
+        self.records.append(LayerRecord(f"{path}/{name}", layer, [new._keras_history.operation], shape_2d, shape_1d))
+        return new, new, []
+
+    def _image_sequence_input(self, x: Any, name: str, path: str) -> tuple[Any, Any, list[Any]]:
+        """A ``(time, H, W, C)`` input (ConvLSTM2D, TimeDistributed): each frame follows the layout."""
+        if self.keep_input:
+            raise ConversionError(
+                f"keep_input=True does not apply to the image-sequence input '{name}'. Received: input shape "
+                f"{_shape(x)}. Fix: convert with keep_input=False and reshape the data with the layout."
+            )
+        time, *frame = _shape(x)
+        seq, ch = self.layout.shape_1d(tuple(frame))
+        length = _for_input(self.input_length, name, "input_length")
+        channels = _for_input(self.channels, name, "channels")
+        shape_1d = (time, length if length is not None else seq, channels if channels is not None else ch)
+        new = keras.Input(shape=shape_1d, name=name, dtype=x.dtype)
         self.records.append(
-            LayerRecord(f"{path}/{name}", layer, [new._keras_history.operation], shape_2d, shape_1d)
+            LayerRecord(
+                f"{path}/{name}", x._keras_history.operation, [new._keras_history.operation], _shape(x), shape_1d
+            )
         )
         return new, new, []
 
@@ -235,9 +253,7 @@ class _Rewriter:
                 )
             pool = (1, dropped) if self.layout.dropped_axis == 1 else (dropped, 1)
             adapters = [
-                keras.layers.AveragePooling2D(
-                    pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"
-                ),
+                keras.layers.AveragePooling2D(pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"),
                 keras.layers.Reshape(((h, w)[self.layout.kept_axis or 0] or -1, c), name=f"{name}_to_1d"),
             ]
         out = new
@@ -298,9 +314,7 @@ class _Rewriter:
         outputs = tree.pack_sequence_as(graph._outputs_struct, [values[id(x)] for x in graph.outputs])
         return keras.Model(inputs, outputs, name=name)
 
-    def _node(
-        self, node: Any, path: str, values: dict[int, Any], folded: dict[int, bool]
-    ) -> list[Any] | None:
+    def _node(self, node: Any, path: str, values: dict[int, Any], folded: dict[int, bool]) -> list[Any] | None:
         op = node.operation
         ins_2d = node.input_tensors
         if any(id(t) not in values for t in ins_2d):
@@ -481,8 +495,15 @@ def _raise_too_short(model: keras.Model, rewriter: _Rewriter, input_length: PerI
     cls = next(p.cls for p in rewriter.problems if p.path == where)
     raise ConversionError(
         f"Cannot convert model '{model.name}': the input is too short for its stride and pool stack.",
-        [Problem(where, cls, "the sequence length would reach zero here", {"input_length": lengths[0] if
-                 len(lengths) == 1 else lengths}, fix)],
+        [
+            Problem(
+                where,
+                cls,
+                "the sequence length would reach zero here",
+                {"input_length": lengths[0] if len(lengths) == 1 else lengths},
+                fix,
+            )
+        ],
     )
 
 

@@ -1,6 +1,6 @@
 """One module per 2D layer family; importing this package registers every built-in converter."""
 
-from . import applications, conv, core, merging, normalization, ops, pooling, preprocessing, regularization, reshaping
+from . import applications, conv, core, merging, normalization, ops, pooling, preprocessing, recurrent, regularization, reshaping
 
 __all__ = [
     "applications",
@@ -11,6 +11,7 @@ __all__ = [
     "ops",
     "pooling",
     "preprocessing",
+    "recurrent",
     "regularization",
     "reshaping",
 ]

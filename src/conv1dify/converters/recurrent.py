@@ -1,0 +1,15 @@
+"""Recurrent convolutions: ConvLSTM2D on ``(time, H, W, C)`` sequences of images -> ConvLSTM1D on ``(time, L, C)``."""
+
+from __future__ import annotations
+
+import keras
+
+from .._registry import LayerContext, channels_last_config, register_converter
+
+
+@register_converter(keras.layers.ConvLSTM2D)
+def conv_lstm2d(layer: keras.layers.ConvLSTM2D, ctx: LayerContext) -> keras.layers.ConvLSTM1D:
+    """ConvLSTM2D -> ConvLSTM1D: kernel, strides and dilation follow the size policy; each time step's
+    image becomes a 1D sequence under the layout, the time axis stays the recurrent axis."""
+    channels_last_config(ctx)
+    return keras.layers.ConvLSTM1D.from_config(ctx.rewrite_sizes("kernel_size", "strides", "dilation_rate"))

@@ -1,0 +1,62 @@
+"""Every keras.applications architecture converts, runs, and leaves no 2D layer behind.
+
+The models are built with ``weights=None`` at 96x96 (every architecture accepts it with ``include_top=False``),
+converted under ``flatten`` and ``width``, and run on the new 1D input shape.
+"""
+
+import keras
+import numpy as np
+import pytest
+
+import conv1dify
+
+NAMES = sorted(n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n)))
+SIZE = 96
+# The largest architectures take most of the time; they still run in CI, under the slow marker.
+SLOW = {
+    "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7",
+    "EfficientNetV2L", "EfficientNetV2M", "InceptionResNetV2", "NASNetLarge", "ResNet152", "ResNet152V2",
+}  # fmt: skip
+TOPS = ["VGG16", "ResNet50", "MobileNetV2", "EfficientNetB0", "DenseNet121", "ConvNeXtTiny"]
+
+
+def _layers(model):
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _layers(layer)
+
+
+def _check(model_2d, layout):
+    model_1d = conv1dify.convert(model_2d, layout=layout)
+    left_2d = sorted({type(lyr).__name__ for lyr in _layers(model_1d) if "2D" in type(lyr).__name__})
+    assert not left_2d, f"2D layers left: {left_2d}"
+    length = SIZE * SIZE if layout == "flatten" else SIZE
+    assert model_1d.input_shape == (None, length, 3)
+    x = np.random.default_rng(0).uniform(0, 255, size=(1, length, 3)).astype("float32")
+    y = np.asarray(model_1d(x, training=False))
+    assert np.isfinite(y).all()
+    return model_1d, y
+
+
+def test_there_are_forty_applications():
+    assert len(NAMES) == 40
+
+
+@pytest.mark.parametrize("layout", ["flatten", "width"])
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in NAMES])
+def test_application_converts_and_runs(name, layout):
+    model_2d = getattr(keras.applications, name)(weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+    _, y = _check(model_2d, layout)
+    # feature maps keep their channels; under flatten/area the element count of the output is the 2D one
+    assert y.shape[-1] == model_2d.output_shape[-1]
+    if layout == "flatten":
+        assert y.size == np.prod(model_2d.output_shape[1:])
+
+
+@pytest.mark.parametrize("name", TOPS)
+def test_application_with_its_classifier_head(name):
+    model_2d = getattr(keras.applications, name)(weights=None, include_top=True, input_shape=(SIZE, SIZE, 3))
+    _, y = _check(model_2d, "flatten")
+    assert y.shape == (1, 1000)
+    np.testing.assert_allclose(y.sum(), 1.0, rtol=1e-4)  # the softmax head survives
