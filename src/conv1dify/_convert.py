@@ -126,6 +126,16 @@ def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]
                     f"@conv1dify.register_converter({cls.__name__}).",
                 )
             )
+        elif cls is keras.layers.Lambda and get_converter(cls) is None:
+            problems.append(
+                Problem(
+                    op_path,
+                    cls.__name__,
+                    "a Lambda layer holds arbitrary code that conv1dify cannot read or rewrite",
+                    fix="replace it with a layer class and register a converter for it with "
+                    "@conv1dify.register_converter(YourLayer).",
+                )
+            )
         elif get_converter(cls) is None:
             base = next((b.__name__ for b in cls.__mro__[1:] if get_converter(b) is not None), None)
             hint = f"; it subclasses {base}, whose converter may fit" if base else ""
