@@ -98,19 +98,16 @@ def test_bad_option_is_a_usage_error(tmp_path):
 
 def test_unsupported_layers_are_listed_together(tmp_path):
     source = tmp_path / "odd.keras"
-    keras.Sequential(
-        [
-            keras.Input((8, 8, 3)),
-            layers.ZeroPadding2D(1, name="pad"),
-            layers.Conv2D(2, 3),
-            layers.UpSampling2D(2, name="up"),
-        ],
-        name="odd",
-    ).save(source)
+    x = keras.Input((8, 8, 3))
+    y = layers.TimeDistributed(layers.Dense(3), name="rows")(x)
+    y = layers.Conv2D(2, 3)(y)
+    y = layers.MultiHeadAttention(2, 4, attention_axes=(1, 2), name="attend")(y, y)
+    keras.Model(x, y, name="odd").save(source)
     result = run("convert", str(source), "-o", str(tmp_path / "o.keras"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "2 layer(s) have no 1D converter" in result.stderr
-    assert "'odd/pad' (ZeroPadding2D)" in result.stderr and "'odd/up' (UpSampling2D)" in result.stderr
+    assert "'odd/rows' (TimeDistributed)" in result.stderr
+    assert "'odd/attend' (MultiHeadAttention)" in result.stderr
     assert not (tmp_path / "o.keras").exists()
 
 

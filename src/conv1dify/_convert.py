@@ -369,7 +369,12 @@ class _Rewriter:
         if weights is not None:
             new_layers[0].set_weights(weights)  # built by the call above
         outs_1d = tree.flatten(out)
-        mixes = any(hasattr(layer, "kernel") or hasattr(layer, "pointwise_kernel") for layer in new_layers)
+        # Depthwise filters keep each folded (width, channel) column apart; other kernels mix channels.
+        mixes = any(
+            (hasattr(layer, "kernel") and not isinstance(layer, keras.layers.DepthwiseConv1D))
+            or hasattr(layer, "pointwise_kernel")
+            for layer in new_layers
+        )
         for x_2d, y in zip(node.outputs, outs_1d, strict=True):
             values[id(x_2d)] = y
             folded[id(x_2d)] = is_folded and not mixes

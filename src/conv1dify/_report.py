@@ -18,7 +18,7 @@ def _classes_1d(record: LayerRecord) -> str:
 
 
 def _sizes(record: LayerRecord) -> str:
-    short = {"kernel_size": "k", "strides": "s", "pool_size": "p", "dilation_rate": "d"}
+    short = {"kernel_size": "k", "strides": "s", "pool_size": "p", "dilation_rate": "d", "size": "u"}
     return " ".join(
         f"{short.get(k, k)}{v}" for k, v in record.sizes.items() if not (k != "kernel_size" and v == 1)
     )
@@ -30,7 +30,7 @@ def conversion_table(conversion: Conversion) -> Table:
         title=f"{conversion.source.name} -> {conversion.model.name}   "
         f"layout={conversion.layout}  sizes={_policy_name(conversion)}",
         title_justify="left",
-        caption="sizes: k kernel, s stride, p pool, d dilation (1D values; stride/dilation 1 omitted)",
+        caption="sizes: k kernel, s stride, p pool, d dilation, u upsampling (1D values; 1 omitted but for k)",
         caption_justify="left",
     )
     table.add_column("layer", overflow="fold")

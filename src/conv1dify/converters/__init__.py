@@ -1,6 +1,18 @@
 """One module per 2D layer family; importing this package registers every built-in converter."""
 
-from . import applications, conv, core, merging, normalization, ops, pooling, preprocessing, recurrent, regularization, reshaping
+from . import (
+    applications,
+    conv,
+    core,
+    merging,
+    normalization,
+    ops,
+    pooling,
+    preprocessing,
+    recurrent,
+    regularization,
+    reshaping,
+)
 
 __all__ = [
     "applications",
