@@ -194,3 +194,11 @@ def test_records_cover_every_layer_call():
     record = next(r for r in conversion.records if r.path == "branchy/stem")
     assert record.sizes == {"kernel_size": 9, "strides": 1, "dilation_rate": 1}
     assert math.prod(record.shape_2d) == math.prod(record.shape_1d)
+
+
+def test_fold_state_follows_a_nested_sub_model_that_mixes_channels():
+    sub = keras.Sequential([keras.Input((8, 6, 3)), layers.Conv2D(4, 1)], name="sub")
+    x = keras.Input((8, 6, 3))
+    model = keras.Model(x, layers.LayerNormalization(name="ln")(sub(x)))
+    converted = conv1dify.convert(model, layout="fold")
+    assert converted.get_layer("ln").output.shape == (None, 8, 4)

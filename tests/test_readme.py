@@ -15,6 +15,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
 
 @pytest.fixture
 def restore_registry():
+    conv1dify.registered_classes()  # the built-in converters register on first use
     saved = dict(_registry._CONVERTERS)
     yield
     _registry._CONVERTERS.clear()

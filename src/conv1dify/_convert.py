@@ -15,6 +15,7 @@ from ._errors import ConversionError, Problem
 from ._layout import Layout, get_layout
 from ._registry import LayerContext, get_converter
 from ._sizes import SizePolicy, check_policy
+from ._weights import STRATEGIES
 
 Shape = tuple[int | None, ...]
 PerInput = int | Mapping[str, int] | None
@@ -60,6 +61,7 @@ class Conversion:
     layout: Layout
     sizes: SizePolicy
     records: list[LayerRecord]
+    weights: str | None = None
 
 
 def _graph(model: keras.Model) -> Any:
@@ -168,15 +170,21 @@ class _Rewriter:
         input_length: PerInput,
         channels: PerInput,
         keep_input: bool,
+        strategy: str | None = None,
+        strict: bool = False,
     ) -> None:
+        self.strategy = strategy
+        self.strict = strict
         self.layout = layout
         self.sizes = sizes
         self.input_length = input_length
         self.channels = channels
         self.keep_input = keep_input
         self.layers: dict[int, _Converted] = {}
-        self.pending_weights: dict[int, list[Any]] = {}
+        self.pending: dict[int, tuple[Any, LayerContext]] = {}  # 1D layer id -> (2D layer, its context)
+        self.flat_from: dict[int, tuple[Shape, Shape]] = {}  # 2D tensor id -> the maps it was flattened from
         self.models: dict[int, keras.Model] = {}
+        self.models_folded: dict[int, list[bool]] = {}  # 2D sub-model id -> folded flag of each output
         self.records: list[LayerRecord] = []
         self.problems: list[Problem] = []
         self.too_short: list[str] = []  # paths where the sequence length would reach zero
@@ -318,6 +326,7 @@ class _Rewriter:
 
         if any(id(x) not in values for x in graph.outputs):
             return None
+        self.models_folded[id(model)] = [folded.get(id(x), False) for x in graph.outputs]
         if isinstance(model, keras.Sequential):
             return keras.Sequential([new_inputs[0], *sequence], name=name)
         inputs = tree.pack_sequence_as(graph._inputs_struct, new_inputs)
@@ -365,19 +374,21 @@ class _Rewriter:
                 )
             )
             return None
-        weights = self.pending_weights.pop(id(new_layers[0]), None)
-        if weights is not None:
-            new_layers[0].set_weights(weights)  # built by the call above
+        pending = self.pending.pop(id(new_layers[0]), None)
+        if pending is not None:
+            self._transfer(*pending, new_layers)  # the call above built the 1D layers
         outs_1d = tree.flatten(out)
+        self._track_flatten(op, ins_2d, ins_1d, node.outputs)
         # Depthwise filters keep each folded (width, channel) column apart; other kernels mix channels.
         mixes = any(
             (hasattr(layer, "kernel") and not isinstance(layer, keras.layers.DepthwiseConv1D))
             or hasattr(layer, "pointwise_kernel")
             for layer in new_layers
         )
-        for x_2d, y in zip(node.outputs, outs_1d, strict=True):
+        out_folded = self.models_folded.get(id(op)) or [is_folded and not mixes] * len(outs_1d)
+        for x_2d, y, is_out_folded in zip(node.outputs, outs_1d, out_folded, strict=True):
             values[id(x_2d)] = y
-            folded[id(x_2d)] = is_folded and not mixes
+            folded[id(x_2d)] = is_out_folded
         if not isinstance(op, keras.Model):
             self.records.append(
                 LayerRecord(
@@ -410,6 +421,8 @@ class _Rewriter:
             inputs_1d=[_shape(t) for t in ins_1d],
             folded=is_folded,
             config=op.get_config(),
+            strategy=self.strategy,
+            flattened_from=self.flat_from.get(id(ins_2d[0])) if ins_2d else None,
         )
         try:
             result = converter(op, ctx)
@@ -418,9 +431,46 @@ class _Rewriter:
             return None
         new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
         converted = self.layers[id(op)] = _Converted(new_layers, ctx.chosen, ctx.notes)
-        if ctx.weights is not None:
-            self.pending_weights[id(new_layers[0])] = ctx.weights
+        self.pending[id(new_layers[0])] = (op, ctx)
         return converted
+
+    def _track_flatten(self, op: Any, ins_2d: list[Any], ins_1d: list[Any], outs_2d: list[Any]) -> None:
+        """Remember which feature map a vector was flattened from, so a Dense reading it can be re-indexed."""
+        if len(ins_2d) != 1 or len(outs_2d) != 1:
+            return
+        x, y = ins_2d[0], outs_2d[0]
+        if _is_spatial(x) and len(y.shape) == 2:
+            self.flat_from[id(y)] = (_shape(x), _shape(ins_1d[0]))
+        elif id(x) in self.flat_from and _shape(x) == _shape(y):
+            self.flat_from[id(y)] = self.flat_from[id(x)]  # dropout, activations, normalization on the vector
+
+    def _transfer(self, op: Any, ctx: LayerContext, new_layers: list[Any]) -> None:
+        """Carry the 2D layer's weights into its 1D layer, or keep the fresh ones and say why."""
+        if self.strategy is None or not getattr(op, "weights", None):
+            return  # raw ops hold no weights
+        weighted = [layer for layer in new_layers if getattr(layer, "weights", None)]
+        if len(weighted) != 1:
+            return
+        target = weighted[0]
+        try:
+            if ctx.weights is not None:
+                weights = ctx.weights() if callable(ctx.weights) else ctx.weights
+            else:
+                weights = op.get_weights()
+                shapes_2d = [tuple(w.shape) for w in weights]
+                shapes_1d = [tuple(v.shape) for v in target.weights]
+                if shapes_2d != shapes_1d:
+                    raise NotImplementedError(f"no rule maps the weight shapes {shapes_2d} to {shapes_1d}")
+            target.set_weights(weights)
+        except (NotImplementedError, ValueError) as exc:
+            reason = str(exc).strip().splitlines()[0]
+            if self.strict:
+                self.problems.append(
+                    Problem(ctx.path, type(op).__name__, "its weights cannot be carried over",
+                            {"weights": self.strategy}, f"pass strict=False to keep fresh weights ({reason})")
+                )
+            else:
+                ctx.note(f"freshly initialised: {reason}")
 
 
 def _orchestrate(
@@ -431,6 +481,8 @@ def _orchestrate(
     input_length: PerInput = None,
     channels: PerInput = None,
     keep_input: bool = False,
+    weights: str | None = "auto",
+    strict: bool = False,
     name: str | None = None,
 ) -> Conversion:
     if not isinstance(model, keras.Model):
@@ -453,7 +505,8 @@ def _orchestrate(
         raise ConversionError(
             f"Cannot convert model '{model.name}': {len(problems)} layer(s) have no 1D converter.", problems
         )
-    rewriter = _Rewriter(layout, policy, input_length, channels, keep_input)
+    strategy = _resolve_strategy(weights, layout, policy)
+    rewriter = _Rewriter(layout, policy, input_length, channels, keep_input, strategy, strict)
     new = rewriter.rebuild(model, model.name, name or f"{model.name}_1d")
     if rewriter.too_short:
         _raise_too_short(model, rewriter, input_length)
@@ -462,7 +515,27 @@ def _orchestrate(
             f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.",
             rewriter.problems,
         )
-    return Conversion(new, model, layout, policy, rewriter.records)
+    return Conversion(new, model, layout, policy, rewriter.records, strategy)
+
+
+def _resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:
+    """The weight strategy to apply: ``auto`` resolved for the layout, and combinations that cannot work refused."""
+    if weights is None:
+        return None
+    if weights not in STRATEGIES:
+        raise ConversionError(
+            f"Unknown weight strategy. Expected one of {', '.join(STRATEGIES)} or None. Received: weights={weights!r}"
+        )
+    if weights == "auto":
+        if layout.name != "flatten":
+            return "sum"
+        return "flatten" if policy == "area" else "center"
+    if weights == "flatten" and (layout.name != "flatten" or policy != "area"):
+        raise ConversionError(
+            "weights='flatten' lays a kh x kw kernel out as kh*kw taps, which needs layout='flatten' and "
+            f"sizes='area'. Received: layout={layout.name!r}, sizes={policy!r}. Fix: use those, or weights='sum'."
+        )
+    return weights
 
 
 def _input_lengths(model: keras.Model, rewriter: _Rewriter) -> list[int | None]:
@@ -530,6 +603,8 @@ def convert(
     input_length: PerInput = None,
     channels: PerInput = None,
     keep_input: bool = False,
+    weights: str | None = "auto",
+    strict: bool = False,
     name: str | None = None,
 ) -> keras.Model:
     """Convert a 2D Keras CNN into a new 1D CNN. The source model is never changed.
@@ -548,10 +623,17 @@ def convert(
             input name.
         channels: Channel count of the 1D input, if it differs from the layout's (e.g. 1 for mono audio).
         keep_input: Keep the 2D input shape and put the layout's data reshape inside the model.
+        weights: How the 2D weights carry over: ``"sum"`` (sum each kernel over the dropped axis),
+            ``"center"`` (its centre row), ``"mean"``, ``"flatten"`` (all ``kh*kw`` taps; needs ``flatten``
+            with ``sizes="area"``), ``"auto"`` (``sum`` for axis layouts, ``flatten`` or ``center`` for
+            ``flatten``) or ``None`` (fresh initialisation, as hand-written recipes do). Layers whose
+            weights have the same shapes in 1D (normalization, Dense on vectors) are copied.
+        strict: Raise instead of keeping a fresh initialisation when a layer's weights cannot be mapped
+            (the report notes each such layer otherwise).
         name: Name of the new model; ``"<source name>_1d"`` by default.
 
     Returns:
-        A new, freshly initialised ``keras.Model`` (Sequential if the source is Sequential).
+        A new ``keras.Model`` (Sequential if the source is Sequential) holding the mapped weights.
 
     Raises:
         ConversionError: listing every layer that cannot be converted, with its path, class and a fix.
@@ -575,5 +657,7 @@ def convert(
         input_length=input_length,
         channels=channels,
         keep_input=keep_input,
+        weights=weights,
+        strict=strict,
         name=name,
     ).model

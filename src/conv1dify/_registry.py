@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import keras
+import numpy as np
 
 from ._errors import ConversionError, Problem
 from ._layout import Layout
@@ -29,6 +30,7 @@ def register_converter(*classes: type, override: bool = False) -> Callable[[Conv
         override: Replace an existing converter without a warning.
 
     >>> import keras
+import numpy as np
     >>> from conv1dify import register_converter
     >>> class Scale2D(keras.layers.Layer):
     ...     def call(self, x):
@@ -86,6 +88,10 @@ class LayerContext:
             Normalization layer's per-channel statistics.
         notes: Things the user should know about this layer's conversion (an approximation, a dropped
             augmentation, adapted statistics), shown in reports; add them with `note`.
+        strategy: The weight strategy in force (``"sum"``, ``"center"``, ``"mean"``, ``"flatten"``), or
+            ``None`` for fresh initialisation.
+        flattened_from: For a layer reading a flattened feature map: the ``(2D map shape, 1D map shape)`` it
+            was flattened from, so a Dense kernel can be re-indexed.
     """
 
     layer: Any
@@ -97,8 +103,10 @@ class LayerContext:
     folded: bool = False
     config: dict[str, Any] = field(default_factory=dict)
     chosen: dict[str, int] = field(default_factory=dict)
-    weights: list[Any] | None = None
+    weights: list[Any] | Callable[[], list[Any]] | None = None
     notes: list[str] = field(default_factory=list)
+    strategy: str | None = None
+    flattened_from: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
 
     @property
     def is_spatial(self) -> bool:
@@ -134,6 +142,73 @@ class LayerContext:
             {key: axis},
             "normalize or merge over the last (channel) axis, or register a converter that handles it.",
         )
+
+    def kernel_1d(
+        self, kernel: np.ndarray, in_axis: int = 2, depthwise: bool = False, adapt: bool = True
+    ) -> np.ndarray:
+        """Map a spatial kernel ``(kh, kw, ...)`` to 1D with the weight strategy in force.
+
+        Under an axis layout (and ``fold`` past its input) the dropped axis is summed, centred or averaged;
+        under ``flatten`` the height axis is (a row-major sequence runs along the width), or ``"flatten"``
+        lays all ``kh*kw`` taps out. On ``fold``'s folded input a kernel spanning the whole width with
+        ``valid`` padding is reshaped exactly; other kernels are reduced over the width and spread evenly
+        over the folded columns (exact for inputs constant along the width, away from its borders). A first
+        layer whose input channels changed is adapted (`adapt_channels`). Raises `NotImplementedError` when
+        the result cannot fit the 1D layer; the orchestrator then keeps a fresh initialisation and says so.
+
+        Args:
+            kernel: The 2D kernel.
+            in_axis: Axis of the input channels in the 2D kernel (2 for Conv2D, 3 for Conv2DTranspose).
+            depthwise: The kernel filters each channel on its own: folded columns get the reduced kernel
+                as it is (no spreading), and input channels are not adapted.
+            adapt: Whether the kernel reads the layer input (``False`` for a recurrent kernel).
+        """
+        from . import _weights
+
+        strategy = self.strategy
+        width = self.inputs_2d[0][1] if self.is_spatial else None
+        folded_first = adapt and self.folded and self.is_spatial and kernel.shape[in_axis] == self.inputs_2d[0][-1]
+        if folded_first:
+            if width is None:
+                raise NotImplementedError("the folded width is unknown")
+            exact = kernel.shape[1] == width and self.config_2d.get("padding") == "valid"
+            if exact and in_axis == 2 and not depthwise:
+                return _weights.kernel_fold(kernel, width)
+            self.note(
+                "fold: the kernel does not span the whole folded width with valid padding, so it is reduced "
+                "over the width and spread evenly over the folded columns (approximate)"
+            )
+        if strategy == "flatten":
+            out = _weights.kernel_flatten(kernel)
+        else:
+            reduce = {"sum": _weights.kernel_sum, "center": _weights.kernel_center, "mean": _weights.kernel_mean}
+            if strategy not in reduce:
+                raise NotImplementedError(f"unknown weight strategy {strategy!r}")
+            dropped = 0 if self.layout.dropped_axis is None else self.layout.dropped_axis
+            out = reduce[strategy](kernel, dropped)
+        axis_1d = in_axis - 1
+        if folded_first and width is not None:
+            spread = out if depthwise else out / width
+            out = np.repeat(spread[..., np.newaxis, :, :], width, axis=axis_1d).reshape(
+                *out.shape[:axis_1d], width * out.shape[axis_1d], *out.shape[axis_1d + 1 :]
+            ).astype(kernel.dtype)
+        taps = self.chosen.get("kernel_size")
+        if taps is not None and out.shape[0] != taps:
+            raise NotImplementedError(
+                f"the '{strategy}' kernel has {out.shape[0]} taps but the 1D layer has {taps} (size policy)"
+            )
+        channels = self.inputs_1d[0][-1] if self.inputs_1d else None
+        changed = self.is_spatial and not folded_first and channels != self.inputs_2d[0][-1]
+        if adapt and changed and channels is not None:
+            if in_axis != 2 or depthwise or self.config_2d.get("groups", 1) != 1:
+                raise NotImplementedError(f"cannot adapt {out.shape[axis_1d]} input channels to {channels} here")
+            self.note(f"input channels adapted from {out.shape[axis_1d]} to {channels} (see adapt_channels)")
+            out = _weights.adapt_channels(out, channels, axis_1d)
+        return out
+
+    def map_weights(self, rules: dict[str, Callable[[np.ndarray], np.ndarray]]) -> list[np.ndarray]:
+        """The 2D layer's weights in order, each mapped by the rule for its name; the others are kept."""
+        return [rules.get(v.name, lambda w: w)(np.asarray(v)) for v in self.layer.weights]
 
     def note(self, text: str) -> None:
         """Record something the user should know about this conversion; reports show it beside the layer."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from .._registry import LayerContext, channels_last_config, register_converter
@@ -14,7 +16,14 @@ _SIZES = ("kernel_size", "strides", "dilation_rate")
 def conv2d(layer: keras.layers.Conv2D, ctx: LayerContext) -> keras.layers.Conv1D:
     """Conv2D -> Conv1D: kernel, strides and dilation follow the size policy; the rest (``groups``...) is kept."""
     channels_last_config(ctx)
-    return keras.layers.Conv1D.from_config(ctx.rewrite_sizes(*_SIZES))
+    layer_1d = keras.layers.Conv1D.from_config(ctx.rewrite_sizes(*_SIZES))
+    ctx.weights = lambda: ctx.map_weights({"kernel": lambda k: ctx.kernel_1d(k)})
+    return layer_1d
+
+
+def _pointwise(kernel: Any) -> Any:
+    """A 1x1 pointwise kernel ``(1, 1, a, b)`` is the 1D ``(1, a, b)``: an exact reshape."""
+    return kernel.reshape(1, *kernel.shape[2:])
 
 
 def _note_folded_depthwise(ctx: LayerContext) -> None:
@@ -35,7 +44,9 @@ def depthwise_conv2d(layer: keras.layers.DepthwiseConv2D, ctx: LayerContext) -> 
     """
     channels_last_config(ctx)
     _note_folded_depthwise(ctx)
-    return keras.layers.DepthwiseConv1D.from_config(ctx.rewrite_sizes(*_SIZES))
+    layer_1d = keras.layers.DepthwiseConv1D.from_config(ctx.rewrite_sizes(*_SIZES))
+    ctx.weights = lambda: ctx.map_weights({"kernel": lambda k: ctx.kernel_1d(k, depthwise=True)})
+    return layer_1d
 
 
 @register_converter(keras.layers.SeparableConv2D)
@@ -47,7 +58,10 @@ def separable_conv2d(layer: keras.layers.SeparableConv2D, ctx: LayerContext) -> 
     """
     channels_last_config(ctx)
     _note_folded_depthwise(ctx)
-    return keras.layers.SeparableConv1D.from_config(ctx.rewrite_sizes(*_SIZES))
+    layer_1d = keras.layers.SeparableConv1D.from_config(ctx.rewrite_sizes(*_SIZES))
+    rules = {"depthwise_kernel": lambda k: ctx.kernel_1d(k, depthwise=True), "pointwise_kernel": _pointwise}
+    ctx.weights = lambda: ctx.map_weights(rules)
+    return layer_1d
 
 
 def _output_padding_1d(ctx: LayerContext, stride: int) -> tuple[int] | None:
@@ -85,4 +99,6 @@ def conv2d_transpose(layer: keras.layers.Conv2DTranspose, ctx: LayerContext) -> 
     cfg = channels_last_config(ctx)
     ctx.rewrite_sizes(*_SIZES)
     cfg["output_padding"] = _output_padding_1d(ctx, cfg["strides"][0])
-    return keras.layers.Conv1DTranspose.from_config(cfg)
+    layer_1d = keras.layers.Conv1DTranspose.from_config(cfg)
+    ctx.weights = lambda: ctx.map_weights({"kernel": lambda k: ctx.kernel_1d(k, in_axis=3)})
+    return layer_1d

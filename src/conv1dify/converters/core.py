@@ -7,9 +7,9 @@ from typing import Any
 import keras
 
 from .._registry import LayerContext, carry_over, register_converter
+from .._weights import dense_after_flatten
 
 register_converter(
-    keras.layers.Dense,
     keras.layers.Activation,
     keras.layers.ReLU,
     keras.layers.LeakyReLU,
@@ -19,6 +19,30 @@ register_converter(
     keras.layers.GaussianDropout,
     keras.layers.ActivityRegularization,
 )(carry_over)
+
+
+@register_converter(keras.layers.Dense)
+def dense(layer: keras.layers.Dense, ctx: LayerContext) -> keras.layers.Dense:
+    """Dense carries over (it acts on the last axis); after a Flatten its kernel is re-indexed.
+
+    Reading a flattened ``(H, W, C)`` map, the kernel rows of the dropped axis are summed under an axis
+    layout (the ``sum`` identity carries through Flatten) and kept as they are under ``flatten`` when the
+    1D map holds the same elements in the same row-major order.
+    """
+    if ctx.flattened_from is not None and ctx.strategy is not None:
+        shape_2d, shape_1d = ctx.flattened_from
+        dropped = ctx.layout.dropped_axis
+
+        def weights() -> list[Any]:
+            kept = shape_2d[0] if dropped is None else shape_2d[1 - dropped]
+            if dropped is None and shape_1d != (shape_2d[0] * shape_2d[1], shape_2d[2]):
+                raise NotImplementedError(f"the flattened 1D map {shape_1d} does not hold the 2D map {shape_2d}")
+            if dropped is not None and shape_1d[0] != kept:
+                raise NotImplementedError(f"the flattened 1D map {shape_1d} is not the 2D map {shape_2d} less an axis")
+            return ctx.map_weights({"kernel": lambda k: dense_after_flatten(k, shape_2d, dropped)})
+
+        ctx.weights = weights
+    return keras.layers.Dense.from_config(ctx.config)
 
 
 def _spatial_pair_1d(ctx: LayerContext, pair: tuple[Any, Any], key: str) -> Any:

@@ -12,4 +12,7 @@ def conv_lstm2d(layer: keras.layers.ConvLSTM2D, ctx: LayerContext) -> keras.laye
     """ConvLSTM2D -> ConvLSTM1D: kernel, strides and dilation follow the size policy; each time step's
     image becomes a 1D sequence under the layout, the time axis stays the recurrent axis."""
     channels_last_config(ctx)
-    return keras.layers.ConvLSTM1D.from_config(ctx.rewrite_sizes("kernel_size", "strides", "dilation_rate"))
+    layer_1d = keras.layers.ConvLSTM1D.from_config(ctx.rewrite_sizes("kernel_size", "strides", "dilation_rate"))
+    rules = {"kernel": ctx.kernel_1d, "recurrent_kernel": lambda k: ctx.kernel_1d(k, adapt=False)}
+    ctx.weights = lambda: ctx.map_weights(rules)
+    return layer_1d

@@ -1,0 +1,115 @@
+"""Weight transforms: small pure numpy functions that map one 2D weight tensor to its 1D counterpart.
+
+Each keeps the dtype, never changes its argument, and raises `NotImplementedError` on a layout it cannot
+handle; the orchestrator decides on a fallback (fresh initialisation, said in the report) or raises under
+``strict=True``.
+
+Spatial kernels are laid out as Keras stores them: ``(kh, kw, ...)``, the two spatial axes first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Strategy names a user can pass as ``convert(..., weights=...)``.
+STRATEGIES = ("sum", "center", "mean", "flatten", "auto")
+
+
+def kernel_sum(kernel: np.ndarray, dropped: int) -> np.ndarray:
+    """Sum over the dropped spatial axis (0 = height, 1 = width): ``(kh, kw, ...) -> (k, ...)``.
+
+    Identity: the 1D convolution of a signal equals the 2D convolution of the image that repeats the signal
+    along the dropped axis, away from that axis' borders (the inverse of I3D's inflation).
+
+    >>> kernel_sum(np.ones((3, 3, 2, 4), "float32"), dropped=1).shape
+    (3, 2, 4)
+    """
+    _check_spatial(kernel, dropped)
+    return kernel.sum(axis=dropped, dtype=kernel.dtype)
+
+
+def kernel_mean(kernel: np.ndarray, dropped: int) -> np.ndarray:
+    """Average over the dropped spatial axis: the ``sum`` kernel divided by the dropped kernel size."""
+    _check_spatial(kernel, dropped)
+    return kernel.mean(axis=dropped, dtype=kernel.dtype)
+
+
+def kernel_center(kernel: np.ndarray, dropped: int) -> np.ndarray:
+    """The centre slice along the dropped axis (index ``k // 2``, where Keras' ``same`` padding centres it).
+
+    Identity: the 2D layer with ``same`` padding on an input whose dropped axis has size 1 sees only this
+    slice, so it equals the 1D layer on that one-row (or one-column) input.
+    """
+    _check_spatial(kernel, dropped)
+    size = kernel.shape[dropped]
+    # NOTE: for an even size, `same` padding puts the extra zero after the data, so index (k - 1) // 2
+    # is the tap that meets a one-row input.
+    return np.take(kernel, (size - 1) // 2, axis=dropped).copy()
+
+
+def kernel_flatten(kernel: np.ndarray) -> np.ndarray:
+    """The ``kh x kw`` taps laid out row-major as ``kh*kw`` taps: ``(kh, kw, ...) -> (kh*kw, ...)``.
+
+    Keeps every element; pairs with ``layout="flatten", sizes="area"``. No identity holds (a row-major
+    window is not a 2D window), so the layer is reported as approximate.
+    """
+    if kernel.ndim < 3:
+        raise NotImplementedError(f"expected a spatial kernel (kh, kw, ...); received shape {kernel.shape}")
+    return kernel.reshape(kernel.shape[0] * kernel.shape[1], *kernel.shape[2:])
+
+
+def kernel_fold(kernel: np.ndarray, width: int) -> np.ndarray:
+    """A first-layer kernel that spans the whole folded axis: ``(kh, W, cin, cout) -> (kh, W*cin, cout)``.
+
+    Identity: with ``valid`` padding, a Conv2D whose kernel covers all ``W`` columns of a ``(T, W, C)``
+    input is exactly a Conv1D on ``(T, W*C)``, because ``fold`` lays the channels out as ``w*C + c``.
+    """
+    if kernel.ndim != 4 or kernel.shape[1] != width:
+        raise NotImplementedError(
+            f"the kernel must span the whole folded axis of width {width}; received shape {kernel.shape}"
+        )
+    kh, w, cin, cout = kernel.shape
+    return kernel.reshape(kh, w * cin, cout)
+
+
+def adapt_channels(kernel: np.ndarray, channels: int, axis: int) -> np.ndarray:
+    """Adapt a kernel's input-channel axis to ``channels`` (first-layer adaptation when ``channels`` changes).
+
+    One channel: the sum over the 2D channels (a grey image fed to an RGB filter). ``n`` channels: the 2D
+    channels repeated cyclically, then rescaled by ``C / n`` so a constant input gives the same response
+    (the rule timm's ``adapt_input_conv`` uses).
+    """
+    old = kernel.shape[axis]
+    if channels == old:
+        return kernel
+    if channels == 1:
+        return kernel.sum(axis=axis, keepdims=True, dtype=kernel.dtype)
+    reps = -(-channels // old)
+    tiled = np.concatenate([kernel] * reps, axis=axis)
+    taken = np.take(tiled, np.arange(channels), axis=axis)
+    return (taken * (old / channels)).astype(kernel.dtype)
+
+
+def dense_after_flatten(kernel: np.ndarray, shape_2d: tuple[int, int, int], dropped: int | None) -> np.ndarray:
+    """Re-index a Dense kernel that reads a flattened ``(H, W, C)`` map, for the flattened 1D map.
+
+    ``dropped=None`` (``flatten`` layout keeping the element count): the same kernel. Otherwise the rows for
+    the dropped axis are summed: the identity of ``sum`` carries through Flatten for inputs constant along
+    that axis.
+    """
+    h, w, c = shape_2d
+    if kernel.shape[0] != h * w * c:
+        raise NotImplementedError(
+            f"the Dense kernel has {kernel.shape[0]} inputs, not the {h}x{w}x{c} = {h * w * c} of the map"
+        )
+    if dropped is None:
+        return kernel
+    return kernel.reshape(h, w, c, -1).sum(axis=dropped, dtype=kernel.dtype).reshape(-1, kernel.shape[-1])
+
+
+def _check_spatial(kernel: np.ndarray, dropped: int) -> None:
+    if kernel.ndim < 3 or dropped not in (0, 1):
+        raise NotImplementedError(
+            f"expected a spatial kernel (kh, kw, ...) and a dropped axis 0 or 1; received shape {kernel.shape}, "
+            f"dropped={dropped}"
+        )
