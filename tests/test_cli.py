@@ -64,10 +64,10 @@ def test_convert_file_with_json_report(tmp_path):
         ]
     ).save(source)
     out = tmp_path / "spectro_1d.keras"
-    result = run("convert", str(source), "-o", str(out), "--layout", "fold", "--json")
+    result = run("convert", str(source), "-o", str(out), "--layout", "fold", "--weights", "sum", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["layout"] == "fold" and report["sizes"] == "kept"
+    assert report["layout"] == "fold" and report["sizes"] == "kept" and report["weights"] == "sum"
     assert report["input_shape_1d"] == [[None, 20, 8]]
     conv = next(row for row in report["layers"] if row["class_2d"] == "Conv2D")
     assert conv["classes_1d"] == ["Conv1D"] and conv["sizes"]["kernel_size"] == 3

@@ -28,7 +28,7 @@ def conversion_table(conversion: Conversion) -> Table:
     """A table with one row per 2D layer call: the 2D layer beside the 1D layer(s) that replace it."""
     table = Table(
         title=f"{conversion.source.name} -> {conversion.model.name}   "
-        f"layout={conversion.layout}  sizes={_policy_name(conversion)}",
+        f"layout={conversion.layout}  sizes={_policy_name(conversion)}  weights={conversion.weights}",
         title_justify="left",
         caption="sizes: k kernel, s stride, p pool, d dilation, u upsampling (1D values; 1 omitted but for k)",
         caption_justify="left",
@@ -83,6 +83,7 @@ def conversion_dict(conversion: Conversion) -> dict[str, Any]:
         "model": conversion.model.name,
         "layout": conversion.layout.name,
         "sizes": _policy_name(conversion),
+        "weights": conversion.weights,
         "input_shape_2d": _shapes(conversion.source.inputs),
         "input_shape_1d": _shapes(conversion.model.inputs),
         "output_shape_1d": _shapes(conversion.model.outputs),

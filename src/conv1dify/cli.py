@@ -15,6 +15,7 @@ from typing import Any
 from ._errors import ConversionError
 from ._layout import LAYOUT_NAMES
 from ._sizes import POLICY_NAMES
+from ._weights import STRATEGIES
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
@@ -74,9 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     convert.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
-    convert.add_argument(
-        "-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model"
-    )
+    convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
     convert.add_argument(
         "--layout", choices=LAYOUT_NAMES, default="flatten", help="how 2D data becomes 1D (default: flatten)"
     )
@@ -87,8 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="kernel/stride/pool size policy (default: area for flatten, kept otherwise)",
     )
     convert.add_argument(
-        "--input-length", type=_positive, metavar="N", help="sequence length of the 1D input"
+        "--weights",
+        choices=(*STRATEGIES, "none"),
+        default="auto",
+        help="how the 2D weights carry over (default: auto; none = fresh initialisation)",
     )
+    convert.add_argument(
+        "--strict", action="store_true", help="fail where a layer's weights cannot be mapped, instead of fresh ones"
+    )
+    convert.add_argument("--input-length", type=_positive, metavar="N", help="sequence length of the 1D input")
     convert.add_argument("--channels", type=_positive, metavar="N", help="channels of the 1D input")
     convert.add_argument(
         "--keep-input", action="store_true", help="keep the 2D input shape and reshape inside the model"
@@ -99,9 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="H,W,C",
         help="input shape for a keras.applications SOURCE (default: its design size)",
     )
-    convert.add_argument(
-        "--include-top", action="store_true", help="keep a keras.applications classifier head"
-    )
+    convert.add_argument("--include-top", action="store_true", help="keep a keras.applications classifier head")
     convert.add_argument(
         "--weights-2d", metavar="FILE|imagenet", help="2D weights to load into SOURCE first (default: none)"
     )
@@ -224,6 +228,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             input_length=args.input_length,
             channels=args.channels,
             keep_input=args.keep_input,
+            weights=None if args.weights == "none" else args.weights,
+            strict=args.strict,
         )
     with _status(console, f"Writing {out}...", show_progress):
         _save_atomically(conversion.model, out)
@@ -235,8 +241,6 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         # NOTE: rich wraps to 80 columns when piped; a report in a file or CI log reads better unwrapped.
         stdout = Console(width=None if sys.stdout.isatty() else 180)
         stdout.print(conversion_table(conversion))
-        if args.weights_2d:
-            stdout.print("note: the 1D model is freshly initialised; the 2D weights only shaped the source.")
         stdout.print(f"wrote {out} ({conversion.model.count_params():,} parameters)")
     return EXIT_OK
 
