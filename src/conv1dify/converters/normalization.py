@@ -105,26 +105,14 @@ def _reduction_axes_1d(ctx: LayerContext, axes: Any, *, sums: bool = False) -> A
     return result
 
 
-@register_converter(keras.layers.LayerNormalization)
-def layer_normalization(
-    layer: keras.layers.LayerNormalization, ctx: LayerContext
-) -> keras.layers.LayerNormalization:
-    """LayerNormalization: ``-1`` stays ``-1``; ``[1, 2, 3]`` (spatial axes + channels) becomes ``[1, 2]``."""
+@register_converter(keras.layers.LayerNormalization, keras.layers.RMSNormalization)
+def layer_normalization(layer: keras.layers.Layer, ctx: LayerContext) -> keras.layers.Layer:
+    """LayerNormalization and RMSNormalization (a root of a mean): ``-1`` stays ``-1``; ``[1, 2, 3]``
+    (spatial axes + channels) becomes ``[1, 2]``."""
     cfg = ctx.config
     if ctx.is_spatial:
         cfg["axis"] = _reduction_axes_1d(ctx, cfg["axis"])
-    return keras.layers.LayerNormalization.from_config(cfg)
-
-
-@register_converter(keras.layers.RMSNormalization)
-def rms_normalization(
-    layer: keras.layers.RMSNormalization, ctx: LayerContext
-) -> keras.layers.RMSNormalization:
-    """RMSNormalization: the root of a mean, so its axes map as LayerNormalization's do."""
-    cfg = ctx.config
-    if ctx.is_spatial:
-        cfg["axis"] = _reduction_axes_1d(ctx, cfg["axis"])
-    return keras.layers.RMSNormalization.from_config(cfg)
+    return type(layer).from_config(cfg)
 
 
 @register_converter(keras.layers.UnitNormalization)
