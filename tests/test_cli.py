@@ -116,3 +116,33 @@ def test_listing_commands(command):
     result = run(command)
     assert result.returncode == 0
     assert ("VGG16" if command == "models" else "keras.layers") in result.stdout
+
+
+def test_convert_verify_then_verify_a_corrupted_model(tmp_path):
+    source = tmp_path / "cnn.keras"
+    x = keras.Input((16, 12, 3))
+    y = layers.Conv2D(4, 3, padding="same", name="c1")(x)
+    y = layers.BatchNormalization(name="bn")(y)
+    y = layers.Conv2D(5, 3, padding="same", activation="relu", name="c2")(y)
+    keras.Model(x, layers.GlobalAveragePooling2D(name="gap")(y), name="cnn").save(source)
+    out = tmp_path / "cnn_1d.keras"
+    options = ["--layout", "width", "--weights", "sum"]
+    result = run("convert", str(source), "-o", str(out), *options, "--verify")
+    assert result.returncode == 0, result.stderr
+    assert "exact: 4, mismatch: 0" in result.stdout  # c1, bn, c2, gap
+
+    model_1d = keras.models.load_model(out)
+    kernel, bias = model_1d.get_layer("c2").get_weights()
+    kernel[0, 0, 0] += 1.0
+    model_1d.get_layer("c2").set_weights([kernel, bias])
+    bad = tmp_path / "bad_1d.keras"
+    model_1d.save(bad)
+    result = run("verify", str(source), str(bad), *options, "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["ok"] is False
+    assert [row["path"] for row in report["layers"] if row["status"] == "mismatch"] == ["cnn/c2"]
+
+
+def test_verify_refuses_an_architecture_name_without_its_weights(tmp_path):
+    assert_one_line_error(run("verify", "VGG16", str(tmp_path / "x.keras")), "new random weights")

@@ -16,6 +16,9 @@ _LAZY = {
     "register_converter": "._registry",
     "registered_classes": "._registry",
     "convert": "._convert",
+    "verify": "._verify",
+    "Verification": "._verify",
+    "LayerCheck": "._verify",
 }
 
 __all__ = ["__version__", *sorted(_LAZY)]
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from ._errors import ConversionError
     from ._layout import Layout
     from ._registry import LayerContext, carry_over, register_converter, registered_classes
+    from ._verify import LayerCheck, Verification, verify
 
 
 def __getattr__(name: str) -> Any:

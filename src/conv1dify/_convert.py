@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ class LayerRecord:
         shape_1d: Output shape of the 1D call, without the batch axis.
         sizes: The 1D sizes chosen for kernel/stride/pool/dilation, by config key.
         notes: What the converter said the user should know (approximations, adapted statistics, ...).
+        inputs_2d: Shapes of the 2D call's inputs, without the batch axis.
+        inputs_1d: Shapes of the 1D call's inputs, without the batch axis.
+        folded: Whether the first input still held the ``fold`` layout's folded width in its channels.
+        flattened_from: For a layer reading a flattened map: the ``(2D map, 1D map)`` shapes it came from.
     """
 
     path: str
@@ -42,6 +47,10 @@ class LayerRecord:
     shape_1d: Shape
     sizes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    inputs_2d: list[Shape] = field(default_factory=list)
+    inputs_1d: list[Shape] = field(default_factory=list)
+    folded: bool = False
+    flattened_from: tuple[Shape, Shape] | None = None
 
     @property
     def params_2d(self) -> int:
@@ -399,6 +408,10 @@ class _Rewriter:
                     _shape(outs_1d[0]),
                     converted.sizes,
                     converted.notes,
+                    inputs_2d=[_shape(t) for t in ins_2d],
+                    inputs_1d=[_shape(t) for t in ins_1d],
+                    folded=is_folded,
+                    flattened_from=self.flat_from.get(id(ins_2d[0])) if ins_2d else None,
                 )
             )
         return new_layers
@@ -439,8 +452,10 @@ class _Rewriter:
         if len(ins_2d) != 1 or len(outs_2d) != 1:
             return
         x, y = ins_2d[0], outs_2d[0]
-        if _is_spatial(x) and len(y.shape) == 2:
-            self.flat_from[id(y)] = (_shape(x), _shape(ins_1d[0]))
+        if _is_spatial(x) and len(y.shape) == 2 and y.shape[1] is not None and None not in _shape(x):
+            # Flatten, or a Reshape to a vector; not global pooling
+            if y.shape[1] == math.prod(int(d) for d in _shape(x) if d is not None):
+                self.flat_from[id(y)] = (_shape(x), _shape(ins_1d[0]))
         elif id(x) in self.flat_from and _shape(x) == _shape(y):
             self.flat_from[id(y)] = self.flat_from[id(x)]  # dropout, activations, normalization on the vector
 

@@ -19,9 +19,7 @@ def _classes_1d(record: LayerRecord) -> str:
 
 def _sizes(record: LayerRecord) -> str:
     short = {"kernel_size": "k", "strides": "s", "pool_size": "p", "dilation_rate": "d", "size": "u"}
-    return " ".join(
-        f"{short.get(k, k)}{v}" for k, v in record.sizes.items() if not (k != "kernel_size" and v == 1)
-    )
+    return " ".join(f"{short.get(k, k)}{v}" for k, v in record.sizes.items() if not (k != "kernel_size" and v == 1))
 
 
 def conversion_table(conversion: Conversion) -> Table:
@@ -108,3 +106,41 @@ def conversion_dict(conversion: Conversion) -> dict[str, Any]:
 
 def _shapes(tensors: list[Any]) -> list[list[int | None]]:
     return [list(t.shape) for t in tensors]
+
+
+_STATUS_STYLE = {"exact": "green", "mismatch": "bold red", "approximate": "yellow", "fresh": "cyan"}
+
+
+def verification_table(verification: Any) -> Table:
+    """One row per checked layer: identity, status and errors, with a summary in the caption."""
+    table = Table(
+        title=f"verification   layout={verification.layout}  weights={verification.weights}  "
+        f"atol={verification.atol:g}  rtol={verification.rtol:g}",
+        title_justify="left",
+        caption=", ".join(f"{k}: {v}" for k, v in verification.counts.items())
+        + ("" if verification.ok else "   MISMATCH"),
+        caption_justify="left",
+    )
+    for column, justify in (
+        ("layer", "left"),
+        ("2D class", "left"),
+        ("1D class", "left"),
+        ("identity", "left"),
+        ("status", "left"),
+        ("max abs", "right"),
+        ("max rel", "right"),
+        ("detail", "left"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for check in verification.checks:
+        table.add_row(
+            check.path,
+            check.class_2d,
+            check.class_1d,
+            check.identity,
+            f"[{_STATUS_STYLE.get(check.status, '')}]{check.status}[/]",
+            "" if check.max_abs is None else f"{check.max_abs:.2e}",
+            "" if check.max_rel is None else f"{check.max_rel:.2e}",
+            check.detail,
+        )
+    return table

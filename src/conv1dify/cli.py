@@ -67,57 +67,76 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    convert = sub.add_parser(
-        "convert",
-        help="convert a model file or a keras.applications model and write the 1D model",
-        description="Convert a 2D model to 1D, print a side-by-side table and write the 1D model.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    convert.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
-    convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
-    convert.add_argument(
+    # Options shared by every command that converts (verify re-plans the conversion it checks).
+    options = argparse.ArgumentParser(add_help=False)
+    options.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
+    options.add_argument(
         "--layout", choices=LAYOUT_NAMES, default="flatten", help="how 2D data becomes 1D (default: flatten)"
     )
-    convert.add_argument(
+    options.add_argument(
         "--sizes",
         choices=POLICY_NAMES,
         default=None,
         help="kernel/stride/pool size policy (default: area for flatten, kept otherwise)",
     )
-    convert.add_argument(
+    options.add_argument(
         "--weights",
         choices=(*STRATEGIES, "none"),
         default="auto",
         help="how the 2D weights carry over (default: auto; none = fresh initialisation)",
     )
-    convert.add_argument(
+    options.add_argument(
         "--strict", action="store_true", help="fail where a layer's weights cannot be mapped, instead of fresh ones"
     )
-    convert.add_argument("--input-length", type=_positive, metavar="N", help="sequence length of the 1D input")
-    convert.add_argument("--channels", type=_positive, metavar="N", help="channels of the 1D input")
-    convert.add_argument(
+    options.add_argument("--input-length", type=_positive, metavar="N", help="sequence length of the 1D input")
+    options.add_argument("--channels", type=_positive, metavar="N", help="channels of the 1D input")
+    options.add_argument(
         "--keep-input", action="store_true", help="keep the 2D input shape and reshape inside the model"
     )
-    convert.add_argument(
+    options.add_argument(
         "--input-shape",
         type=_shape,
         metavar="H,W,C",
         help="input shape for a keras.applications SOURCE (default: its design size)",
     )
-    convert.add_argument("--include-top", action="store_true", help="keep a keras.applications classifier head")
-    convert.add_argument(
+    options.add_argument("--include-top", action="store_true", help="keep a keras.applications classifier head")
+    options.add_argument(
         "--weights-2d", metavar="FILE|imagenet", help="2D weights to load into SOURCE first (default: none)"
     )
-    convert.add_argument(
+    options.add_argument(
         "--unsafe",
         action="store_true",
         help="allow model files that hold code (Lambda layers); only for files you trust",
     )
+    options.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance of verification (1e-4)")
+    options.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance of verification (1e-4)")
+    options.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+    options.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+
+    convert = sub.add_parser(
+        "convert",
+        parents=[options],
+        help="convert a model file or a keras.applications model and write the 1D model",
+        description="Convert a 2D model to 1D, print a side-by-side table and write the 1D model.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
     convert.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
-    convert.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
-    convert.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    convert.add_argument("--verify", action="store_true", help="verify the 1D model layer by layer; exit 1 on mismatch")
     convert.set_defaults(func=_cmd_convert)
+
+    verify = sub.add_parser(
+        "verify",
+        parents=[options],
+        help="check a converted model layer by layer against its 2D source",
+        description="Check MODEL_1D against SOURCE, layer by layer, for the conversion options given "
+        "(the ones MODEL_1D was converted with). Exit code 1 on any mismatch.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    verify.add_argument("model_1d", metavar="MODEL_1D", help="the converted .keras file")
+    verify.set_defaults(func=_cmd_verify)
 
     models = sub.add_parser("models", help="list the keras.applications names SOURCE can take")
     models.set_defaults(func=_cmd_models)
@@ -205,7 +224,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     with _status(console, "Loading Keras...", show_progress):
         _import_keras()
         from ._convert import _orchestrate
-        from ._report import conversion_dict, conversion_table
+        from ._report import conversion_dict, conversion_table, verification_table
         from ._sources import load_source
     if args.unsafe:
         console.print(
@@ -233,16 +252,84 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         )
     with _status(console, f"Writing {out}...", show_progress):
         _save_atomically(conversion.model, out)
+    verification = None
+    if args.verify:
+        with _status(console, "Verifying layer by layer...", show_progress):
+            verification = _verify_args(model, conversion.model, args)
     if args.json:
         report = conversion_dict(conversion)
         report["output"] = str(out)
+        if verification is not None:
+            report["verification"] = verification.to_dict()
         print(json.dumps(report, indent=2))
     elif not args.quiet:
         # NOTE: rich wraps to 80 columns when piped; a report in a file or CI log reads better unwrapped.
         stdout = Console(width=None if sys.stdout.isatty() else 180)
         stdout.print(conversion_table(conversion))
         stdout.print(f"wrote {out} ({conversion.model.count_params():,} parameters)")
+        if verification is not None:
+            stdout.print(verification_table(verification))
+    if verification is not None and not verification.ok:
+        return EXIT_MISMATCH
     return EXIT_OK
+
+
+def _conversion_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "layout": args.layout,
+        "sizes": args.sizes,
+        "input_length": args.input_length,
+        "channels": args.channels,
+        "keep_input": args.keep_input,
+        "weights": None if args.weights == "none" else args.weights,
+    }
+
+
+def _verify_args(model_2d: Any, model_1d: Any, args: argparse.Namespace) -> Any:
+    from ._verify import verify
+
+    return verify(model_2d, model_1d, atol=args.atol, rtol=args.rtol, **_conversion_options(args))
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    show_progress = not (args.quiet or args.json)
+    with _status(console, "Loading Keras...", show_progress):
+        _import_keras()
+        import keras
+
+        from ._report import verification_table
+        from ._sources import load_source
+    if not Path(args.source).suffix and not args.weights_2d:
+        raise _UsageError(
+            f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
+            "would be built with new random weights. Fix: pass the 2D model's .keras file, or --weights-2d FILE."
+        )
+    with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
+        model_2d = load_source(
+            args.source,
+            input_shape=args.input_shape,
+            include_top=args.include_top,
+            weights=args.weights_2d,
+            safe_mode=not args.unsafe,
+        )
+        path = Path(args.model_1d)
+        if not path.is_file():
+            raise _UsageError(f"1D model file not found. Received: {args.model_1d!r}")
+        try:
+            model_1d = keras.models.load_model(path, compile=False, safe_mode=not args.unsafe)
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise _UsageError(f"cannot load {args.model_1d!r} as a Keras model ({first})") from None
+    with _status(console, "Verifying layer by layer...", show_progress):
+        verification = _verify_args(model_2d, model_1d, args)
+    if args.json:
+        print(json.dumps(verification.to_dict(), indent=2))
+    elif not args.quiet:
+        Console(width=None if sys.stdout.isatty() else 180).print(verification_table(verification))
+    return EXIT_OK if verification.ok else EXIT_MISMATCH
 
 
 def _cmd_models(args: argparse.Namespace) -> int:

@@ -1,0 +1,343 @@
+"""Layer-by-layer verification: each 1D layer against its 2D layer on the input the identity lifts to.
+
+Every check feeds random data to the 1D layer and the matching lifted data to the 2D layer itself, so the
+reference is Keras' own 2D computation, never conv1dify's weight maths:
+
+- ``repeat`` (``sum`` and parameter-free layers under an axis layout): the 1D input repeated along the
+  dropped axis; the 2D output is read at the middle of that axis, away from its borders;
+- ``one-row`` (``center``): the 1D input as an image whose dropped axis has size 1;
+- ``unfold`` (``fold``'s folded input): ``(T, W*C)`` reshaped to ``(T, W, C)``;
+- ``unflatten`` (``flatten``): ``(H*W, C)`` reshaped to ``(H, W, C)``, claimed only for layers without a
+  spatial extent (a row-major window is not a 2D window);
+- ``same input``: layers on vectors or sequences see the same data in both models.
+
+A layer is ``exact`` when the identity holds to ``atol``/``rtol`` (NaN/inf masks equal too), ``mismatch``
+when an identity is claimed and fails, ``approximate`` when no identity exists by design, and ``fresh``
+when its weights were not carried over.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import keras
+import numpy as np
+
+from ._convert import LayerRecord, _orchestrate
+
+EXACT, MISMATCH, APPROXIMATE, FRESH = "exact", "mismatch", "approximate", "fresh"
+_EXTENT_KEYS = ("kernel_size", "pool_size", "size", "strides")
+
+
+@dataclass
+class LayerCheck:
+    """The verification of one 2D layer call against its 1D counterpart."""
+
+    path: str
+    class_2d: str
+    class_1d: str
+    shape_2d: tuple[int | None, ...]
+    shape_1d: tuple[int | None, ...]
+    identity: str
+    status: str
+    max_abs: float | None = None
+    max_rel: float | None = None
+    detail: str = ""
+
+
+@dataclass
+class Verification:
+    """Per-layer results; ``ok`` is False when any identity that should hold does not."""
+
+    checks: list[LayerCheck]
+    layout: str
+    weights: str | None
+    atol: float
+    rtol: float
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for status in (EXACT, MISMATCH, APPROXIMATE, FRESH):
+            self.counts[status] = sum(c.status == status for c in self.checks)
+
+    @property
+    def ok(self) -> bool:
+        return self.counts[MISMATCH] == 0
+
+    @property
+    def mismatches(self) -> list[LayerCheck]:
+        return [c for c in self.checks if c.status == MISMATCH]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "layout": self.layout,
+            "weights": self.weights,
+            "atol": self.atol,
+            "rtol": self.rtol,
+            "counts": self.counts,
+            "layers": [asdict(c) for c in self.checks],
+        }
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{k}={v}" for k, v in self.counts.items())
+        worst = max((c.max_abs or 0.0 for c in self.checks if c.status == EXACT), default=0.0)
+        return (
+            f"Verification(ok={self.ok}, layout={self.layout!r}, weights={self.weights!r}, {counts}, "
+            f"max_abs_error_exact={worst:.2e})"
+        )
+
+
+def _find(model: keras.Model, path: list[str]) -> Any:
+    layer: Any = model
+    for name in path:
+        layer = layer.get_layer(name)
+    return layer
+
+
+def _extent(layer: Any, axis: int) -> int:
+    """How far a 2D layer reaches along a spatial axis (kernel span, pool, stride, upsampling)."""
+    cfg = layer.get_config()
+    reach = 1
+    for key in _EXTENT_KEYS:
+        value = cfg.get(key)
+        if value is None:
+            continue
+        pair = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+        dilation = cfg.get("dilation_rate", 1) if key == "kernel_size" else 1
+        dil = tuple(dilation) if isinstance(dilation, (list, tuple)) else (dilation, dilation)
+        reach = max(reach, (int(pair[axis]) - 1) * int(dil[axis]) + 1)
+    return reach
+
+
+def _has_extent(layer: Any) -> bool:
+    if isinstance(layer, (keras.layers.ZeroPadding2D, keras.layers.Cropping2D)):
+        return True
+    return _extent(layer, 0) > 1 or _extent(layer, 1) > 1
+
+
+def _compare(got: np.ndarray, want: np.ndarray, atol: float, rtol: float) -> tuple[bool, float, float]:
+    if got.shape != want.shape:
+        return False, math.inf, math.inf
+    finite = np.isfinite(got) & np.isfinite(want)
+    masks_equal = bool(np.array_equal(np.isnan(got), np.isnan(want)) and np.array_equal(np.isinf(got), np.isinf(want)))
+    diff = np.abs(got[finite].astype("float64") - want[finite].astype("float64"))
+    max_abs = float(diff.max()) if diff.size else 0.0
+    scale = float(np.abs(want[finite]).max()) if diff.size else 0.0
+    max_rel = max_abs / scale if scale > 0 else max_abs
+    close = bool(np.allclose(got[finite], want[finite], atol=atol, rtol=rtol))
+    return close and masks_equal, max_abs, max_rel
+
+
+class _Checker:
+    def __init__(self, layout: str, strategy: str | None, atol: float, rtol: float, seed: int) -> None:
+        self.layout = layout
+        self.strategy = strategy
+        self.atol, self.rtol = atol, rtol
+        self.rng = np.random.default_rng(seed)
+        self.dropped = {"height": 1, "width": 0, "fold": 1}.get(layout)
+
+    def mode(self, record: LayerRecord) -> tuple[str, bool]:
+        """The lift to use and whether the identity is claimed (``False``: compare for information only)."""
+        spatial = [len(s) == 3 for s in record.inputs_2d]
+        layer = record.layer_2d
+        if not any(spatial):
+            if record.flattened_from is not None:
+                if self.layout == "flatten":
+                    return "unflatten", True
+                return ("repeat", True) if self.strategy == "sum" else ("repeat", False)
+            return "same input", True
+        if record.folded:
+            exact = not any("approximate" in n for n in record.notes)
+            return "unfold", exact
+        if self.layout == "flatten":
+            return "unflatten", not _has_extent(layer)
+        if self.strategy == "center":
+            return "one-row", self._one_row_holds(layer)
+        weighted = bool(getattr(layer, "weights", None))
+        return "repeat", self.strategy == "sum" or not weighted
+
+    def _one_row_holds(self, layer: Any) -> bool:
+        """``center`` holds where a one-row input meets only the kernel's centre: nothing reaches along the
+        dropped axis, or ``same`` padding centres it; explicit padding or cropping of that axis breaks it."""
+        axis = self.dropped or 0
+        cfg = layer.get_config()
+        for key in ("padding", "cropping"):
+            value = cfg.get(key)
+            if isinstance(value, (list, tuple)):
+                pair = value[axis]
+                if (pair if isinstance(pair, int) else sum(pair)) != 0:
+                    return False
+        return _extent(layer, axis) == 1 or cfg.get("padding") == "same"
+
+    def lift(self, x: np.ndarray, shape_2d: tuple[Any, ...], mode: str, size: int) -> np.ndarray:
+        if mode == "unflatten":
+            return x.reshape(x.shape[0], *shape_2d) if len(shape_2d) == 3 else x
+        if mode == "unfold":
+            _, w, c = shape_2d
+            return x.reshape(x.shape[0], x.shape[1], w, c)
+        if len(shape_2d) != 3:
+            return x
+        expanded = np.expand_dims(x, axis=1 + (self.dropped or 0))
+        return np.repeat(expanded, size, axis=1 + (self.dropped or 0)) if size > 1 else expanded
+
+    def lower(self, y: np.ndarray, mode: str, target: tuple[int, ...]) -> np.ndarray:
+        """The 2D output read as the 1D layer's output (middle of the dropped axis, or reshaped)."""
+        if y.ndim == 4 and mode in ("repeat", "one-row"):
+            axis = 1 + (self.dropped or 0)
+            return np.take(y, y.shape[axis] // 2, axis=axis)
+        if y.shape[1:] != target and y.size == math.prod((y.shape[0], *target)):
+            return y.reshape(y.shape[0], *target)
+        return y
+
+    def check(self, record: LayerRecord, layers_1d: list[Any]) -> LayerCheck:
+        layer = record.layer_2d
+        names_1d = " + ".join(type(lyr).__name__ for lyr in layers_1d)
+        base: dict[str, Any] = dict(
+            path=record.path,
+            class_2d=type(layer).__name__,
+            class_1d=names_1d,
+            shape_2d=record.shape_2d,
+            shape_1d=record.shape_1d,
+        )
+        weighted = bool(getattr(layer, "weights", None))
+        if weighted and (self.strategy is None or any(n.startswith("freshly initialised") for n in record.notes)):
+            return LayerCheck(**base, identity="-", status=FRESH, detail="weights not carried over")
+        if not isinstance(layer, keras.layers.Layer):
+            return LayerCheck(**base, identity="-", status=APPROXIMATE, detail="raw keras.ops call: not checked")
+        mode, claimed = self.mode(record)
+        if record.flattened_from is not None and mode == "repeat":
+            # a Dense reading a flattened map: lift the map, then flatten it as the 2D model does
+            map_2d, map_1d = record.flattened_from
+            if None in map_1d or None in map_2d:
+                return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail="map shape unknown")
+            dims_1d = [int(d or 0) for d in map_1d]
+            x = self.rng.normal(size=(2, int(np.prod(dims_1d)))).astype("float32")
+            image = self.lift(x.reshape(2, *dims_1d), map_2d, "repeat", int(map_2d[self.dropped or 0] or 0))
+            xs, lifted = [x], [image.reshape(2, -1)]
+        else:
+            xs, lifted = self._inputs(record, layer, mode)
+            if xs is None:
+                return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail="input shape unknown")
+        try:
+            want_2d = np.asarray(layer(*_args(lifted), training=False))
+            got = np.asarray(_run(layers_1d, xs))
+            want = self.lower(want_2d, mode, got.shape[1:])
+        except Exception as exc:  # the 2D layer cannot take the lifted input: no identity to check
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {first[:120]}")
+        close, max_abs, max_rel = _compare(got, want, self.atol, self.rtol)
+        status = EXACT if close else (MISMATCH if claimed else APPROXIMATE)
+        if not claimed and close:
+            status = EXACT
+        return LayerCheck(
+            **base, identity=mode if claimed else f"none ({mode})", status=status, max_abs=max_abs, max_rel=max_rel
+        )
+
+    def _inputs(self, record: LayerRecord, layer: Any, mode: str) -> tuple[Any, Any]:
+        xs, lifted = [], []
+        multi = len(record.inputs_2d) > 1
+        for shape_2d, shape_1d in zip(record.inputs_2d, record.inputs_1d, strict=True):
+            shape = tuple(16 if d is None else d for d in shape_1d)
+            if mode == "unflatten" and len(shape_2d) == 3 and None in shape_2d:
+                return None, None
+            x = self.rng.normal(size=(2, *shape)).astype("float32")
+            size = 1
+            if mode == "repeat" and len(shape_2d) == 3:
+                original = shape_2d[self.dropped or 0]
+                reach = _extent(layer, self.dropped or 0)
+                # NOTE: inputs of a merge keep their 2D width so they broadcast as in the 2D model (a
+                # squeeze-excite scale of width 1 stays 1); a single input is made wide enough that its
+                # middle column is away from the borders.
+                size = (original or 2 * reach + 1) if multi else max(original or 1, 2 * reach + 1)
+            xs.append(x)
+            lifted.append(self.lift(x, shape_2d, mode, size))
+        return xs, lifted
+
+
+def _args(values: list[np.ndarray]) -> list[Any]:
+    return [values] if len(values) > 1 else values
+
+
+def _run(layers_1d: list[Any], xs: list[np.ndarray]) -> Any:
+    out = layers_1d[0](*_args(xs), training=False)
+    for layer in layers_1d[1:]:
+        out = layer(out, training=False)
+    return out
+
+
+def verify(
+    model_2d: keras.Model,
+    model_1d: keras.Model,
+    *,
+    layout: str = "flatten",
+    sizes: Any = None,
+    weights: str | None = "auto",
+    input_length: Any = None,
+    channels: Any = None,
+    keep_input: bool = False,
+    atol: float = 1e-4,
+    rtol: float = 1e-4,
+    seed: int = 0,
+) -> Verification:
+    """Check a converted model layer by layer against the 2D model it came from.
+
+    The conversion options must be the ones ``model_1d`` was converted with: they say which identity
+    applies to each layer. The numbers come from ``model_1d`` itself (so an edited or corrupted 1D
+    layer shows up as a ``mismatch``) and from each 2D layer run on the lifted input.
+
+    Args:
+        model_2d: The source model.
+        model_1d: The converted model.
+        layout, sizes, weights, input_length, channels, keep_input: The options of the conversion.
+        atol: Absolute tolerance.
+        rtol: Relative tolerance.
+        seed: Seed of the random test inputs.
+
+    Returns:
+        A `Verification` with one `LayerCheck` per 2D layer call.
+
+    >>> import keras, conv1dify
+    >>> model_2d = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, padding="same")])
+    >>> model_1d = conv1dify.convert(model_2d, layout="width", weights="sum")
+    >>> conv1dify.verify(model_2d, model_1d, layout="width", weights="sum").ok
+    True
+    """
+    plan = _orchestrate(
+        model_2d,
+        layout=layout,
+        sizes=sizes,
+        input_length=input_length,
+        channels=channels,
+        keep_input=keep_input,
+        weights=weights,
+    )
+    checker = _Checker(plan.layout.name, plan.weights, atol, rtol, seed)
+    root = model_2d.name + "/"
+    checks: list[LayerCheck] = []
+    seen: set[str] = set()
+    for record in plan.records:
+        if isinstance(record.layer_2d, keras.layers.InputLayer) or record.path in seen:
+            continue
+        seen.add(record.path)  # a shared layer is one layer: check it once
+        nesting = record.path.removeprefix(root).split("/")[:-1]
+        try:
+            layers_1d = [_find(model_1d, [*nesting, lyr.name]) for lyr in record.layers_1d]
+        except ValueError:
+            checks.append(
+                LayerCheck(
+                    record.path,
+                    type(record.layer_2d).__name__,
+                    "?",
+                    record.shape_2d,
+                    record.shape_1d,
+                    "-",
+                    MISMATCH,
+                    detail="no such layer in the 1D model",
+                )
+            )
+            continue
+        checks.append(checker.check(record, layers_1d))
+    return Verification(checks, plan.layout.name, plan.weights, atol, rtol)
