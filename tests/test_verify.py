@@ -100,3 +100,35 @@ def test_result_is_structured_and_serialisable():
     data = json.loads(json.dumps(result.to_dict()))
     assert data["ok"] is True and data["weights"] == "sum" and data["layers"][0]["status"] == "exact"
     assert "Verification(ok=True" in repr(result)
+
+
+def _stack(padding, width):
+    x = keras.Input((32, width, 2))
+    y = layers.Conv2D(4, 3, padding=padding, activation="relu")(x)
+    y = layers.MaxPooling2D(2, padding=padding)(y)
+    y = layers.Conv2D(6, 3, padding=padding)(layers.BatchNormalization()(y))
+    return keras.Model(x, layers.GlobalAveragePooling2D()(y), name="stack")
+
+
+def test_whole_model_center_on_one_row_of_an_all_same_network():
+    model_2d = _stack("same", 1)
+    model_1d = conv1dify.convert(model_2d, layout="height", weights="center")
+    result = conv1dify.verify(model_2d, model_1d, layout="height", weights="center", whole_model=True)
+    whole = result.checks[-1]
+    assert whole.path == "stack (whole model)" and (whole.identity, whole.status) == ("one-row", "exact")
+
+
+def test_whole_model_sum_on_a_valid_padded_network():
+    # global pooling averages the border columns too; a valid network on a repeated signal has none
+    model_2d = _stack("valid", 16)
+    model_1d = conv1dify.convert(model_2d, layout="height", weights="sum")
+    result = conv1dify.verify(model_2d, model_1d, layout="height", weights="sum", whole_model=True)
+    whole = result.checks[-1]
+    assert (whole.identity, whole.status) == ("repeat", "exact") and result.ok
+
+
+def test_whole_model_sum_with_same_padding_claims_no_identity():
+    model_2d = _stack("same", 16)
+    model_1d = conv1dify.convert(model_2d, layout="height", weights="sum")
+    whole = conv1dify.verify(model_2d, model_1d, layout="height", weights="sum", whole_model=True).checks[-1]
+    assert whole.identity == "none (repeat)" and whole.status == "approximate"

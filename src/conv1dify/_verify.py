@@ -281,6 +281,7 @@ def verify(
     atol: float = 1e-4,
     rtol: float = 1e-4,
     seed: int = 0,
+    whole_model: bool = False,
 ) -> Verification:
     """Check a converted model layer by layer against the 2D model it came from.
 
@@ -295,6 +296,9 @@ def verify(
         atol: Absolute tolerance.
         rtol: Relative tolerance.
         seed: Seed of the random test inputs.
+        whole_model: Also run both whole models on a lifted input (one more check, path ``"<model>"``).
+            The identity composes for ``center`` when every layer has it, and for ``sum`` when no layer pads
+            the dropped axis (``same`` padding lets its borders creep into the middle).
 
     Returns:
         A `Verification` with one `LayerCheck` per 2D layer call.
@@ -340,4 +344,51 @@ def verify(
             )
             continue
         checks.append(checker.check(record, layers_1d))
+    if whole_model:
+        checks.append(_whole(model_2d, model_1d, checker, plan.records, checks))
     return Verification(checks, plan.layout.name, plan.weights, atol, rtol)
+
+
+def _whole(
+    model_2d: keras.Model,
+    model_1d: keras.Model,
+    checker: _Checker,
+    records: list[LayerRecord],
+    checks: list[LayerCheck],
+) -> LayerCheck:
+    """Both whole models on a lifted input; see `verify`."""
+    base: dict[str, Any] = dict(
+        path=f"{model_2d.name} (whole model)",
+        class_2d=type(model_2d).__name__,
+        class_1d=type(model_1d).__name__,
+        shape_2d=tuple(model_2d.outputs[0].shape[1:]),
+        shape_1d=tuple(model_1d.outputs[0].shape[1:]),
+    )
+    if len(model_2d.inputs) != 1 or len(model_2d.inputs[0].shape) != 4 or checker.dropped is None:
+        return LayerCheck(**base, identity="-", status=APPROXIMATE, detail="needs one image input and an axis layout")
+    mode = "one-row" if checker.strategy == "center" else "repeat"
+    layers = [r.layer_2d for r in records if isinstance(r.layer_2d, keras.layers.Layer)]
+    if mode == "one-row":
+        claimed = all(c.status == EXACT for c in checks)
+    else:
+        claimed = checker.strategy == "sum" and not any(
+            _extent(layer, checker.dropped) > 1
+            and (layer.get_config().get("padding") == "same" or isinstance(layer, keras.layers.ZeroPadding2D))
+            for layer in layers
+        )
+    shape_2d = tuple(model_2d.inputs[0].shape[1:])
+    shape_1d = tuple(16 if d is None else d for d in model_1d.inputs[0].shape[1:])
+    x = checker.rng.normal(size=(2, *shape_1d)).astype("float32")
+    size = 1 if mode == "one-row" else int(shape_2d[checker.dropped] or 16)
+    try:
+        want_2d = np.asarray(model_2d(checker.lift(x, shape_2d, mode, size), training=False))
+        got = np.asarray(model_1d(x, training=False))
+        want = checker.lower(want_2d, mode, got.shape[1:])
+    except Exception as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {first[:120]}")
+    close, max_abs, max_rel = _compare(got, want, checker.atol, checker.rtol)
+    status = EXACT if close else (MISMATCH if claimed else APPROXIMATE)
+    return LayerCheck(
+        **base, identity=mode if claimed else f"none ({mode})", status=status, max_abs=max_abs, max_rel=max_rel
+    )

@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     options.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance of verification (1e-4)")
     options.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance of verification (1e-4)")
+    options.add_argument(
+        "--whole-model", action="store_true", help="verification also runs both whole models on a lifted input"
+    )
     options.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     options.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
@@ -288,7 +291,9 @@ def _conversion_options(args: argparse.Namespace) -> dict[str, Any]:
 def _verify_args(model_2d: Any, model_1d: Any, args: argparse.Namespace) -> Any:
     from ._verify import verify
 
-    return verify(model_2d, model_1d, atol=args.atol, rtol=args.rtol, **_conversion_options(args))
+    return verify(
+        model_2d, model_1d, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model, **_conversion_options(args)
+    )
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
