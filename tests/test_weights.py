@@ -180,3 +180,35 @@ def test_transforms_keep_dtype_and_do_not_touch_their_input():
         _weights.kernel_sum(np.ones((3, 4), "float32"), 1)
     with pytest.raises(NotImplementedError):
         _weights.kernel_fold(kernel, width=7)
+
+
+@pytest.mark.parametrize("strategy", ["sum", "center"])
+def test_conv_lstm_kernels_follow_the_strategy(strategy):
+    width = WIDE if strategy == "sum" else 1
+    x = keras.Input((3, T, width, 2))
+    model_2d = _randomize(keras.Model(x, layers.ConvLSTM2D(3, (3, 3), padding="same", name="t")(x)))
+    model_1d = conv1dify.convert(model_2d, layout="height", weights=strategy)
+    seq = RNG.normal(size=(2, 3, T, 2)).astype("float32")
+    # two steps of a 3-wide recurrence keep the middle column of a 9-wide repeated input away from the borders
+    want = np.asarray(model_2d(np.repeat(seq[:, :, :, None, :], width, axis=3)))[:, :, width // 2, :]
+    np.testing.assert_allclose(np.asarray(model_1d(seq)), want, rtol=1e-4, atol=1e-4)
+
+
+NORMS = {
+    "layer-norm-channels": lambda: layers.LayerNormalization(name="t"),
+    "layer-norm-all": lambda: layers.LayerNormalization(axis=[1, 2, 3], name="t"),
+    "group-norm": lambda: layers.GroupNormalization(groups=3, name="t"),
+    "prelu-shared": lambda: layers.PReLU(shared_axes=[1, 2], name="t"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NORMS))
+@pytest.mark.parametrize("strategy", ["sum", "center"])
+def test_normalization_weights_are_copied_and_exact_on_the_lift(kind, strategy):
+    width = WIDE if strategy == "sum" else 1
+    x = keras.Input((T, width, 6))
+    model_2d = _randomize(keras.Model(x, NORMS[kind]()(x)))
+    model_1d = conv1dify.convert(model_2d, layout="height", weights=strategy)
+    signal = _signal(6)
+    want = np.asarray(model_2d(np.repeat(signal[:, :, None, :], width, axis=2)))[:, :, width // 2, :]
+    np.testing.assert_allclose(np.asarray(model_1d(signal)), want, rtol=1e-4, atol=1e-4)

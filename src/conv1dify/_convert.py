@@ -16,7 +16,7 @@ from ._errors import ConversionError, Problem
 from ._layout import Layout, get_layout
 from ._registry import LayerContext, get_converter
 from ._sizes import SizePolicy, check_policy
-from ._weights import STRATEGIES
+from ._weights import STRATEGIES, per_position
 
 Shape = tuple[int | None, ...]
 PerInput = int | Mapping[str, int] | None
@@ -471,11 +471,12 @@ class _Rewriter:
             if ctx.weights is not None:
                 weights = ctx.weights() if callable(ctx.weights) else ctx.weights
             else:
-                weights = op.get_weights()
-                shapes_2d = [tuple(w.shape) for w in weights]
-                shapes_1d = [tuple(v.shape) for v in target.weights]
-                if shapes_2d != shapes_1d:
-                    raise NotImplementedError(f"no rule maps the weight shapes {shapes_2d} to {shapes_1d}")
+                # same shapes (normalization statistics, Dense on vectors) are copied; weights laid out over
+                # the feature map are read per position
+                weights = [
+                    w if w.shape == tuple(v.shape) else per_position(w, tuple(v.shape), self.layout.dropped_axis)
+                    for w, v in zip(op.get_weights(), target.weights, strict=True)
+                ]
             target.set_weights(weights)
         except (NotImplementedError, ValueError) as exc:
             reason = str(exc).strip().splitlines()[0]

@@ -107,6 +107,24 @@ def dense_after_flatten(kernel: np.ndarray, shape_2d: tuple[int, int, int], drop
     return kernel.reshape(h, w, c, -1).sum(axis=dropped, dtype=kernel.dtype).reshape(-1, kernel.shape[-1])
 
 
+def per_position(weight: np.ndarray, shape_1d: tuple[int, ...], dropped: int | None) -> np.ndarray:
+    """A weight laid out over the feature map, ``(H, W, C)`` or broadcastable ``(1, 1, C)``, for the 1D map.
+
+    Per-position gains (LayerNormalization over ``[1, 2, 3]``, PReLU without shared axes) are read at the
+    centre of the dropped axis, where the ``sum`` identity reads the 2D output and a one-row input sits;
+    under ``flatten`` (``dropped=None``) the map is reshaped in row-major order.
+    """
+    if weight.ndim != len(shape_1d) + 1:
+        raise NotImplementedError(f"no rule maps the weight shape {weight.shape} to {shape_1d}")
+    if dropped is None:
+        out = weight.reshape(shape_1d)
+    else:
+        out = np.take(weight, (weight.shape[dropped] - 1) // 2, axis=dropped)
+    if out.shape != tuple(shape_1d):
+        raise NotImplementedError(f"no rule maps the weight shape {weight.shape} to {shape_1d}")
+    return out
+
+
 def _check_spatial(kernel: np.ndarray, dropped: int) -> None:
     if kernel.ndim < 3 or dropped not in (0, 1):
         raise NotImplementedError(
