@@ -1,10 +1,13 @@
 """The real `conv1dify` entry point, run in a subprocess: stdout, files written and exit codes."""
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 
+import h5py
 import keras
 import pytest
 from keras import layers
@@ -131,16 +134,23 @@ def test_convert_verify_then_verify_a_corrupted_model(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "exact: 4, mismatch: 0" in result.stdout  # c1, bn, c2, gap
 
-    model_1d = keras.models.load_model(out)
-    kernel, bias = model_1d.get_layer("c2").get_weights()
-    kernel[0, 0, 0] += 1.0
-    model_1d.get_layer("c2").set_weights([kernel, bias])
+    # corrupt c2's kernel inside the saved file (a Keras re-save would drop the conversion record)
     bad = tmp_path / "bad_1d.keras"
-    model_1d.save(bad)
-    result = run("verify", str(source), str(bad), *options, "--json")
+    with zipfile.ZipFile(out) as source_zip, zipfile.ZipFile(bad, "w") as bad_zip:
+        for item in source_zip.namelist():
+            data = source_zip.read(item)
+            if item == "model.weights.h5":
+                buffer = io.BytesIO(data)
+                with h5py.File(buffer, "r+") as weights:
+                    kernel = weights["layers/conv1d_1/vars/0"]  # the second Conv1D: c2
+                    kernel[0, 0, 0] = kernel[0, 0, 0] + 1.0
+                data = buffer.getvalue()
+            bad_zip.writestr(item, data)
+    # the options come from the conversion record the 1D model carries in its saved config
+    result = run("verify", str(source), str(bad), "--json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["ok"] is False
+    assert report["ok"] is False and report["layout"] == "width" and report["weights"] == "sum"
     assert [row["path"] for row in report["layers"] if row["status"] == "mismatch"] == ["cnn/c2"]
 
 

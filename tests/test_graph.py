@@ -202,3 +202,18 @@ def test_fold_state_follows_a_nested_sub_model_that_mixes_channels():
     model = keras.Model(x, layers.LayerNormalization(name="ln")(sub(x)))
     converted = conv1dify.convert(model, layout="fold")
     assert converted.get_layer("ln").output.shape == (None, 8, 4)
+
+
+def test_the_conversion_record_survives_save_and_plain_keras_loading(tmp_path):
+    model = keras.Sequential([keras.Input((8, 6, 2)), layers.Conv2D(3, 3)], name="small")
+    converted = conv1dify.convert(model, layout="fold", sizes="first", weights="sum", input_length=20)
+    expected = {"source": "small", "layout": "fold", "sizes": "first", "weights": "sum", "input_length": 20,
+                "channels": None, "keep_input": False}
+    record = conv1dify.conversion_record(converted)
+    assert {k: record[k] for k in expected} == expected
+    path = tmp_path / "small_1d.keras"
+    converted.save(path)
+    assert {k: conv1dify.conversion_record(path)[k] for k in expected} == expected
+    reloaded = keras.models.load_model(path)  # a plain Sequential: no conv1dify class needed
+    assert type(reloaded) is keras.Sequential
+    assert conv1dify.conversion_record(tmp_path / "missing.keras") is None

@@ -16,6 +16,7 @@ _LAZY = {
     "register_converter": "._registry",
     "registered_classes": "._registry",
     "convert": "._convert",
+    "conversion_record": "._record",
     "verify": "._verify",
     "Verification": "._verify",
     "LayerCheck": "._verify",
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from ._convert import convert
     from ._errors import ConversionError
     from ._layout import Layout
+    from ._record import conversion_record
     from ._registry import LayerContext, carry_over, register_converter, registered_classes
     from ._verify import LayerCheck, Verification, verify
 

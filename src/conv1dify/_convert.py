@@ -11,9 +11,11 @@ from typing import Any
 import keras
 from keras import tree
 
+from . import __version__
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
 from ._errors import ConversionError, Problem
 from ._layout import Layout, get_layout
+from ._record import attach_record
 from ._registry import LayerContext, get_converter
 from ._sizes import SizePolicy, check_policy
 from ._weights import STRATEGIES, per_position
@@ -531,6 +533,19 @@ def _orchestrate(
             f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.",
             rewriter.problems,
         )
+    attach_record(
+        new,
+        {
+            "version": __version__,
+            "source": model.name,
+            "layout": layout.name,
+            "sizes": policy if isinstance(policy, str) else "callable",
+            "weights": strategy,
+            "input_length": input_length,
+            "channels": channels,
+            "keep_input": keep_input,
+        },
+    )
     return Conversion(new, model, layout, policy, rewriter.records, strategy)
 
 

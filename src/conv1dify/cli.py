@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     options = argparse.ArgumentParser(add_help=False)
     options.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
     options.add_argument(
-        "--layout", choices=LAYOUT_NAMES, default="flatten", help="how 2D data becomes 1D (default: flatten)"
+        "--layout", choices=LAYOUT_NAMES, default=None, help="how 2D data becomes 1D (default: flatten)"
     )
     options.add_argument(
         "--sizes",
@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_argument(
         "--weights",
         choices=(*STRATEGIES, "none"),
-        default="auto",
+        default=None,
         help="how the 2D weights carry over (default: auto; none = fresh initialisation)",
     )
     options.add_argument(
@@ -243,16 +243,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
             safe_mode=not args.unsafe,
         )
     with _status(console, f"Converting {model.name}...", show_progress):
-        conversion = _orchestrate(
-            model,
-            layout=args.layout,
-            sizes=args.sizes,
-            input_length=args.input_length,
-            channels=args.channels,
-            keep_input=args.keep_input,
-            weights=None if args.weights == "none" else args.weights,
-            strict=args.strict,
-        )
+        conversion = _orchestrate(model, strict=args.strict, **_conversion_options(args))
     with _status(console, f"Writing {out}...", show_progress):
         _save_atomically(conversion.model, out)
     verification = None
@@ -277,23 +268,25 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _conversion_options(args: argparse.Namespace) -> dict[str, Any]:
+def _conversion_options(args: argparse.Namespace, record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The conversion options: flags first, then the 1D model's conversion record, then the defaults."""
+    saved = record or {}
+    weights = args.weights or ("none" if "weights" in saved and saved["weights"] is None else saved.get("weights"))
     return {
-        "layout": args.layout,
-        "sizes": args.sizes,
-        "input_length": args.input_length,
-        "channels": args.channels,
-        "keep_input": args.keep_input,
-        "weights": None if args.weights == "none" else args.weights,
+        "layout": args.layout or saved.get("layout") or "flatten",
+        "sizes": args.sizes or (saved.get("sizes") if saved.get("sizes") != "callable" else None),
+        "input_length": args.input_length or saved.get("input_length"),
+        "channels": args.channels or saved.get("channels"),
+        "keep_input": args.keep_input or bool(saved.get("keep_input")),
+        "weights": None if weights == "none" else (weights or "auto"),
     }
 
 
-def _verify_args(model_2d: Any, model_1d: Any, args: argparse.Namespace) -> Any:
+def _verify_args(model_2d: Any, model_1d: Any, args: argparse.Namespace, record: dict[str, Any] | None = None) -> Any:
     from ._verify import verify
 
-    return verify(
-        model_2d, model_1d, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model, **_conversion_options(args)
-    )
+    options = _conversion_options(args, record)
+    return verify(model_2d, model_1d, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model, **options)
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -305,6 +298,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         _import_keras()
         import keras
 
+        from ._record import conversion_record
         from ._report import verification_table
         from ._sources import load_source
     if not Path(args.source).suffix and not args.weights_2d:
@@ -329,7 +323,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             raise _UsageError(f"cannot load {args.model_1d!r} as a Keras model ({first})") from None
     with _status(console, "Verifying layer by layer...", show_progress):
-        verification = _verify_args(model_2d, model_1d, args)
+        verification = _verify_args(model_2d, model_1d, args, conversion_record(path))
     if args.json:
         print(json.dumps(verification.to_dict(), indent=2))
     elif not args.quiet:
