@@ -5,7 +5,8 @@ reference is Keras' own 2D computation, never conv1dify's weight maths:
 
 - ``repeat`` (``sum`` and parameter-free layers under an axis layout): the 1D input repeated along the
   dropped axis; the 2D output is read at the middle of that axis, away from its borders;
-- ``one-row`` (``center``): the 1D input as an image whose dropped axis has size 1;
+- ``one-row`` (``center``, weighted layers): the 1D input as the one non-zero row of an image (one row
+  for ``same`` kernels, the kernel's rows with the signal on its centre tap for ``valid`` ones);
 - ``unfold`` (``fold``'s folded input): ``(T, W*C)`` reshaped to ``(T, W, C)``;
 - ``unflatten`` (``flatten``): ``(H*W, C)`` reshaped to ``(H, W, C)``, claimed only for layers without a
   spatial extent (a row-major window is not a 2D window);
@@ -154,25 +155,44 @@ class _Checker:
             return "unfold", exact
         if self.layout == "flatten":
             return "unflatten", not _has_extent(layer)
-        if self.strategy == "center":
-            return "one-row", self._one_row_holds(layer)
         weighted = bool(getattr(layer, "weights", None))
+        if self.strategy == "center" and weighted:
+            return "one-row", self.row_plan(layer)[3]
+        # NOTE: a layer without weights (pooling, padding, activations) follows the `repeat` identity
+        # whatever the weight strategy: identical rows pool, pad and activate to the same row.
         return "repeat", self.strategy == "sum" or not weighted
 
-    def _one_row_holds(self, layer: Any) -> bool:
-        """``center`` holds where a one-row input meets only the kernel's centre: nothing reaches along the
-        dropped axis, or ``same`` padding centres it; explicit padding or cropping of that axis breaks it."""
+    def row_plan(self, layer: Any) -> tuple[int, int, int, bool]:
+        """How ``center``'s one-row identity lifts a layer: ``(rows in, signal row, row out, holds)``.
+
+        The 1D input becomes an image that is zero but for one row along the dropped axis. With ``same``
+        padding (or nothing reaching along that axis) it is a one-row image; a ``valid`` kernel gets as many
+        rows as it spans with the signal on its centre tap, so its single output row is the centre tap's
+        response; explicit padding keeps the signal at row ``before``, and cropping removes the zero rows.
+        Pooling over zeros is no identity (the zeros join the max or the mean).
+        """
         axis = self.dropped or 0
         cfg = layer.get_config()
-        for key in ("padding", "cropping"):
-            value = cfg.get(key)
-            if isinstance(value, (list, tuple)):
-                pair = value[axis]
-                if (pair if isinstance(pair, int) else sum(pair)) != 0:
-                    return False
-        return _extent(layer, axis) == 1 or cfg.get("padding") == "same"
+        if isinstance(layer, keras.layers.ZeroPadding2D):
+            before = _pair_of(cfg["padding"], axis)[0]
+            return 1, 0, before, True
+        if isinstance(layer, keras.layers.Cropping2D):
+            before, after = _pair_of(cfg["cropping"], axis)
+            return 1 + before + after, before, 0, True
+        if isinstance(layer, keras.layers.Conv2DTranspose):
+            stride = _pair_of(cfg["strides"], axis)[0]
+            return 1, 0, 0, _extent(layer, axis) == 1 or (cfg.get("padding") == "same" and stride == 1)
+        reach = _extent(layer, axis)
+        if reach == 1 or cfg.get("padding") != "valid" or "size" in cfg:
+            return 1, 0, 0, True
+        if "pool_size" in cfg:
+            return reach, 0, 0, False
+        kernel = _pair_of(cfg["kernel_size"], axis)[0]
+        dilation = _pair_of(cfg.get("dilation_rate", 1), axis)[0]
+        span = (kernel - 1) * dilation + 1
+        return span, ((kernel - 1) // 2) * dilation, 0, True
 
-    def lift(self, x: np.ndarray, shape_2d: tuple[Any, ...], mode: str, size: int) -> np.ndarray:
+    def lift(self, x: np.ndarray, shape_2d: tuple[Any, ...], mode: str, size: int, row: int = 0) -> np.ndarray:
         if mode == "unflatten":
             return x.reshape(x.shape[0], *shape_2d) if len(shape_2d) == 3 else x
         if mode == "unfold":
@@ -180,14 +200,19 @@ class _Checker:
             return x.reshape(x.shape[0], x.shape[1], w, c)
         if len(shape_2d) != 3:
             return x
-        expanded = np.expand_dims(x, axis=1 + (self.dropped or 0))
-        return np.repeat(expanded, size, axis=1 + (self.dropped or 0)) if size > 1 else expanded
+        axis = 1 + (self.dropped or 0)
+        expanded = np.expand_dims(x, axis=axis)
+        if mode == "one-row":
+            image = np.zeros(expanded.shape[:axis] + (size,) + expanded.shape[axis + 1 :], dtype=x.dtype)
+            np.put_along_axis(image, np.full(expanded.shape, row), expanded, axis=axis)
+            return image
+        return np.repeat(expanded, size, axis=axis) if size > 1 else expanded
 
-    def lower(self, y: np.ndarray, mode: str, target: tuple[int, ...]) -> np.ndarray:
-        """The 2D output read as the 1D layer's output (middle of the dropped axis, or reshaped)."""
+    def lower(self, y: np.ndarray, mode: str, target: tuple[int, ...], row: int | None = None) -> np.ndarray:
+        """The 2D output read as the 1D layer's output (a row of the dropped axis, or reshaped)."""
         if y.ndim == 4 and mode in ("repeat", "one-row"):
             axis = 1 + (self.dropped or 0)
-            return np.take(y, y.shape[axis] // 2, axis=axis)
+            return np.take(y, y.shape[axis] // 2 if row is None else row, axis=axis)
         if y.shape[1:] != target and y.size == math.prod((y.shape[0], *target)):
             return y.reshape(y.shape[0], *target)
         return y
@@ -224,7 +249,8 @@ class _Checker:
         try:
             want_2d = np.asarray(layer(*_args(lifted), training=False))
             got = np.asarray(_run(layers_1d, xs))
-            want = self.lower(want_2d, mode, got.shape[1:])
+            row_out = self.row_plan(layer)[2] if mode == "one-row" else None
+            want = self.lower(want_2d, mode, got.shape[1:], row_out)
         except Exception as exc:  # the 2D layer cannot take the lifted input: no identity to check
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {first[:120]}")
@@ -244,7 +270,9 @@ class _Checker:
             if mode == "unflatten" and len(shape_2d) == 3 and None in shape_2d:
                 return None, None
             x = self.rng.normal(size=(2, *shape)).astype("float32")
-            size = 1
+            size, row = 1, 0
+            if mode == "one-row" and len(shape_2d) == 3 and not multi:
+                size, row = self.row_plan(layer)[:2]
             if mode == "repeat" and len(shape_2d) == 3:
                 original = shape_2d[self.dropped or 0]
                 reach = _extent(layer, self.dropped or 0)
@@ -253,8 +281,16 @@ class _Checker:
                 # middle column is away from the borders.
                 size = (original or 2 * reach + 1) if multi else max(original or 1, 2 * reach + 1)
             xs.append(x)
-            lifted.append(self.lift(x, shape_2d, mode, size))
+            lifted.append(self.lift(x, shape_2d, mode, size, row))
         return xs, lifted
+
+
+def _pair_of(value: Any, axis: int) -> tuple[int, int]:
+    """The ``axis`` entry of a per-axis config value (an int, a pair, or a pair of pairs) as a pair."""
+    if isinstance(value, int):
+        return value, value
+    entry = value[axis]
+    return (entry, entry) if isinstance(entry, int) else (int(entry[0]), int(entry[1]))
 
 
 def _args(values: list[np.ndarray]) -> list[Any]:
