@@ -203,7 +203,7 @@ class _Checker:
         axis = 1 + (self.dropped or 0)
         expanded = np.expand_dims(x, axis=axis)
         if mode == "one-row":
-            image = np.zeros(expanded.shape[:axis] + (size,) + expanded.shape[axis + 1 :], dtype=x.dtype)
+            image = np.zeros((*expanded.shape[:axis], size, *expanded.shape[axis + 1 :]), dtype=x.dtype)
             np.put_along_axis(image, np.full(expanded.shape, row), expanded, axis=axis)
             return image
         return np.repeat(expanded, size, axis=axis) if size > 1 else expanded
