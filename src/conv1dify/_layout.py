@@ -15,6 +15,10 @@ class Layout:
 
     Args:
         name: One of ``"flatten"``, ``"height"``, ``"width"``, ``"fold"``.
+        order: The order in which ``flatten`` reads the pixels: ``"row"`` (row-major, the default),
+            ``"column"`` (column-major), ``"snake"`` (boustrophedon: every other row reversed) or
+            ``"hilbert"`` (a Hilbert curve, which keeps 2D neighbours close in 1D). Axis layouts keep
+            their axis in order, so they take ``"row"`` only.
 
     ``flatten`` reads the ``H*W`` pixels in row-major order: ``(H*W, C)``.
     ``height`` keeps the first spatial axis and drops the second: ``(H, C)``.
@@ -29,11 +33,21 @@ class Layout:
     """
 
     name: str
+    order: str = "row"
 
     def __post_init__(self) -> None:
         if self.name not in LAYOUT_NAMES:
             raise ConversionError(
                 f"Unknown layout. Expected one of {', '.join(LAYOUT_NAMES)}. Received: layout={self.name!r}"
+            )
+        if self.order not in ORDER_NAMES:
+            raise ConversionError(
+                f"Unknown pixel order. Expected one of {', '.join(ORDER_NAMES)}. Received: order={self.order!r}"
+            )
+        if self.order != "row" and self.name != "flatten":
+            raise ConversionError(
+                f"A pixel order only applies to layout='flatten'. Received: layout={self.name!r}, "
+                f"order={self.order!r}. Fix: use order='row' (the default) or layout='flatten'."
             )
 
     @property
@@ -60,10 +74,11 @@ class Layout:
         return ((h, w)[self.kept_axis or 0], c)
 
     def __str__(self) -> str:
-        return self.name
+        return self.name if self.order == "row" else f"{self.name}/{self.order}"
 
 
 LAYOUT_NAMES = ("flatten", "height", "width", "fold")
+ORDER_NAMES = ("row", "column", "snake", "hilbert")
 
 
 def get_layout(layout: str | Layout) -> Layout:
