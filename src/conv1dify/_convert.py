@@ -461,6 +461,14 @@ class _Rewriter:
         elif id(x) in self.flat_from and _shape(x) == _shape(y):
             self.flat_from[id(y)] = self.flat_from[id(x)]  # dropout, activations, normalization on the vector
 
+    def _order(self, weight: Any) -> Any:
+        """The pixel order of a ``(H, W, ...)`` weight's map, or ``None`` for row-major."""
+        if self.layout.order == "row" or weight.ndim < 3:
+            return None
+        from .data import order_indices
+
+        return order_indices(self.layout.order, weight.shape[0], weight.shape[1])
+
     def _transfer(self, op: Any, ctx: LayerContext, new_layers: list[Any]) -> None:
         """Carry the 2D layer's weights into its 1D layer, or keep the fresh ones and say why."""
         if self.strategy is None or not getattr(op, "weights", None):
@@ -476,7 +484,9 @@ class _Rewriter:
                 # same shapes (normalization statistics, Dense on vectors) are copied; weights laid out over
                 # the feature map are read per position
                 weights = [
-                    w if w.shape == tuple(v.shape) else per_position(w, tuple(v.shape), self.layout.dropped_axis)
+                    w
+                    if w.shape == tuple(v.shape)
+                    else per_position(w, tuple(v.shape), self.layout.dropped_axis, self._order(w))
                     for w, v in zip(op.get_weights(), target.weights, strict=True)
                 ]
             target.set_weights(weights)
@@ -501,11 +511,14 @@ def _orchestrate(
     keep_input: bool = False,
     weights: str | None = "auto",
     strict: bool = False,
+    order: str | None = None,
     name: str | None = None,
 ) -> Conversion:
     if not isinstance(model, keras.Model):
         raise ConversionError(f"convert() takes a keras.Model. Received: {type(model).__name__}")
     layout = get_layout(layout)
+    if order is not None and order != layout.order:
+        layout = Layout(layout.name, order)
     policy = check_policy(sizes, layout)
     if _graph(model) is None:
         if isinstance(model, keras.Sequential):
@@ -539,6 +552,7 @@ def _orchestrate(
             "version": __version__,
             "source": model.name,
             "layout": layout.name,
+            "order": layout.order,
             "sizes": policy if isinstance(policy, str) else "callable",
             "weights": strategy,
             "input_length": input_length,
@@ -636,6 +650,7 @@ def convert(
     keep_input: bool = False,
     weights: str | None = "auto",
     strict: bool = False,
+    order: str | None = None,
     name: str | None = None,
 ) -> keras.Model:
     """Convert a 2D Keras CNN into a new 1D CNN. The source model is never changed.
@@ -661,6 +676,8 @@ def convert(
             weights have the same shapes in 1D (normalization, Dense on vectors) are copied.
         strict: Raise instead of keeping a fresh initialisation when a layer's weights cannot be mapped
             (the report notes each such layer otherwise).
+        order: The pixel order ``flatten`` reads (``"row"``, ``"column"``, ``"snake"``, ``"hilbert"``); the
+            same order `conv1dify.data` uses, recorded in the model's saved config.
         name: Name of the new model; ``"<source name>_1d"`` by default.
 
     Returns:
@@ -690,5 +707,6 @@ def convert(
         keep_input=keep_input,
         weights=weights,
         strict=strict,
+        order=order,
         name=name,
     ).model

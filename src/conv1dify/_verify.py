@@ -133,8 +133,11 @@ def _compare(got: np.ndarray, want: np.ndarray, atol: float, rtol: float) -> tup
 
 
 class _Checker:
-    def __init__(self, layout: str, strategy: str | None, atol: float, rtol: float, seed: int) -> None:
+    def __init__(
+        self, layout: str, strategy: str | None, atol: float, rtol: float, seed: int, order: str = "row"
+    ) -> None:
         self.layout = layout
+        self.order = order
         self.strategy = strategy
         self.atol, self.rtol = atol, rtol
         self.rng = np.random.default_rng(seed)
@@ -194,7 +197,16 @@ class _Checker:
 
     def lift(self, x: np.ndarray, shape_2d: tuple[Any, ...], mode: str, size: int, row: int = 0) -> np.ndarray:
         if mode == "unflatten":
-            return x.reshape(x.shape[0], *shape_2d) if len(shape_2d) == 3 else x
+            if len(shape_2d) != 3:
+                return x
+            if self.order == "row":
+                return x.reshape(x.shape[0], *shape_2d)
+            from .data import order_indices
+
+            h, w, c = shape_2d
+            image = np.empty((x.shape[0], h * w, c), dtype=x.dtype)
+            image[:, order_indices(self.order, h, w)] = x  # position p holds row-major pixel order[p]
+            return image.reshape(x.shape[0], h, w, c)
         if mode == "unfold":
             _, w, c = shape_2d
             return x.reshape(x.shape[0], x.shape[1], w, c)
@@ -213,6 +225,10 @@ class _Checker:
         if y.ndim == 4 and mode in ("repeat", "one-row"):
             axis = 1 + (self.dropped or 0)
             return np.take(y, y.shape[axis] // 2 if row is None else row, axis=axis)
+        if mode == "unflatten" and y.ndim == 4 and self.order != "row":
+            from .data import order_indices
+
+            y = y.reshape(y.shape[0], -1, y.shape[-1])[:, order_indices(self.order, y.shape[1], y.shape[2])]
         if y.shape[1:] != target and y.size == math.prod((y.shape[0], *target)):
             return y.reshape(y.shape[0], *target)
         return y
@@ -314,6 +330,7 @@ def verify(
     input_length: Any = None,
     channels: Any = None,
     keep_input: bool = False,
+    order: str | None = None,
     atol: float = 1e-4,
     rtol: float = 1e-4,
     seed: int = 0,
@@ -328,7 +345,7 @@ def verify(
     Args:
         model_2d: The source model.
         model_1d: The converted model.
-        layout, sizes, weights, input_length, channels, keep_input: The options of the conversion.
+        layout, sizes, weights, input_length, channels, keep_input, order: The options of the conversion.
         atol: Absolute tolerance.
         rtol: Relative tolerance.
         seed: Seed of the random test inputs.
@@ -353,8 +370,9 @@ def verify(
         channels=channels,
         keep_input=keep_input,
         weights=weights,
+        order=order,
     )
-    checker = _Checker(plan.layout.name, plan.weights, atol, rtol, seed)
+    checker = _Checker(plan.layout.name, plan.weights, atol, rtol, seed, plan.layout.order)
     root = model_2d.name + "/"
     checks: list[LayerCheck] = []
     seen: set[str] = set()

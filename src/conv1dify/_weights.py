@@ -90,12 +90,15 @@ def adapt_channels(kernel: np.ndarray, channels: int, axis: int) -> np.ndarray:
     return (taken * (old / channels)).astype(kernel.dtype)
 
 
-def dense_after_flatten(kernel: np.ndarray, shape_2d: tuple[int, int, int], dropped: int | None) -> np.ndarray:
+def dense_after_flatten(
+    kernel: np.ndarray, shape_2d: tuple[int, int, int], dropped: int | None, order: np.ndarray | None = None
+) -> np.ndarray:
     """Re-index a Dense kernel that reads a flattened ``(H, W, C)`` map, for the flattened 1D map.
 
-    ``dropped=None`` (``flatten`` layout keeping the element count): the same kernel. Otherwise the rows for
-    the dropped axis are summed: the identity of ``sum`` carries through Flatten for inputs constant along
-    that axis.
+    ``dropped=None`` (``flatten`` layout keeping the element count): the kernel rows follow the pixel
+    order, ``order[p]`` being the row-major pixel at sequence position ``p`` (``None``: row-major, the same
+    kernel). Otherwise the rows for the dropped axis are summed: the identity of ``sum`` carries through
+    Flatten for inputs constant along that axis.
     """
     h, w, c = shape_2d
     if kernel.shape[0] != h * w * c:
@@ -103,21 +106,28 @@ def dense_after_flatten(kernel: np.ndarray, shape_2d: tuple[int, int, int], drop
             f"the Dense kernel has {kernel.shape[0]} inputs, not the {h}x{w}x{c} = {h * w * c} of the map"
         )
     if dropped is None:
-        return kernel
+        if order is None:
+            return kernel
+        return kernel.reshape(h * w, c, -1)[order].reshape(kernel.shape)
     return kernel.reshape(h, w, c, -1).sum(axis=dropped, dtype=kernel.dtype).reshape(-1, kernel.shape[-1])
 
 
-def per_position(weight: np.ndarray, shape_1d: tuple[int, ...], dropped: int | None) -> np.ndarray:
+def per_position(
+    weight: np.ndarray, shape_1d: tuple[int, ...], dropped: int | None, order: np.ndarray | None = None
+) -> np.ndarray:
     """A weight laid out over the feature map, ``(H, W, C)`` or broadcastable ``(1, 1, C)``, for the 1D map.
 
     Per-position gains (LayerNormalization over ``[1, 2, 3]``, PReLU without shared axes) are read at the
     centre of the dropped axis, where the ``sum`` identity reads the 2D output and a one-row input sits;
-    under ``flatten`` (``dropped=None``) the map is reshaped in row-major order.
+    under ``flatten`` (``dropped=None``) the map is reshaped and its positions follow the pixel order
+    (``order[p]``: the row-major pixel at sequence position ``p``; ``None``: row-major).
     """
     if weight.ndim != len(shape_1d) + 1:
         raise NotImplementedError(f"no rule maps the weight shape {weight.shape} to {shape_1d}")
     if dropped is None:
         out = weight.reshape(shape_1d)
+        if order is not None and weight.shape[0] * weight.shape[1] == len(order):
+            out = out[order]
     else:
         out = np.take(weight, (weight.shape[dropped] - 1) // 2, axis=dropped)
     if out.shape != tuple(shape_1d):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConversionError
-from ._layout import LAYOUT_NAMES
+from ._layout import LAYOUT_NAMES, ORDER_NAMES
 from ._sizes import POLICY_NAMES
 from ._weights import STRATEGIES
 
@@ -72,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
     options.add_argument(
         "--layout", choices=LAYOUT_NAMES, default=None, help="how 2D data becomes 1D (default: flatten)"
+    )
+    options.add_argument(
+        "--order",
+        choices=ORDER_NAMES,
+        default=None,
+        help="pixel order of the flatten layout: row (default), column, snake, hilbert",
     )
     options.add_argument(
         "--sizes",
@@ -274,6 +280,7 @@ def _conversion_options(args: argparse.Namespace, record: dict[str, Any] | None 
     weights = args.weights or ("none" if "weights" in saved and saved["weights"] is None else saved.get("weights"))
     return {
         "layout": args.layout or saved.get("layout") or "flatten",
+        "order": args.order or saved.get("order"),
         "sizes": args.sizes or (saved.get("sizes") if saved.get("sizes") != "callable" else None),
         "input_length": args.input_length or saved.get("input_length"),
         "channels": args.channels or saved.get("channels"),

@@ -26,8 +26,8 @@ def dense(layer: keras.layers.Dense, ctx: LayerContext) -> keras.layers.Dense:
     """Dense carries over (it acts on the last axis); after a Flatten its kernel is re-indexed.
 
     Reading a flattened ``(H, W, C)`` map, the kernel rows of the dropped axis are summed under an axis
-    layout (the ``sum`` identity carries through Flatten) and kept as they are under ``flatten`` when the
-    1D map holds the same elements in the same row-major order.
+    layout (the ``sum`` identity carries through Flatten); under ``flatten`` they follow the layout's pixel
+    order at the flattened map's own size (exact for a map at the input's resolution).
     """
     if ctx.flattened_from is not None and ctx.strategy is not None:
         shape_2d, shape_1d = ctx.flattened_from
@@ -39,7 +39,12 @@ def dense(layer: keras.layers.Dense, ctx: LayerContext) -> keras.layers.Dense:
                 raise NotImplementedError(f"the flattened 1D map {shape_1d} does not hold the 2D map {shape_2d}")
             if dropped is not None and shape_1d[0] != kept:
                 raise NotImplementedError(f"the flattened 1D map {shape_1d} is not the 2D map {shape_2d} less an axis")
-            return ctx.map_weights({"kernel": lambda k: dense_after_flatten(k, shape_2d, dropped)})
+            order = None
+            if ctx.layout.order != "row":
+                from ..data import order_indices
+
+                order = order_indices(ctx.layout.order, shape_2d[0], shape_2d[1])
+            return ctx.map_weights({"kernel": lambda k: dense_after_flatten(k, shape_2d, dropped, order)})
 
         ctx.weights = weights
     return keras.layers.Dense.from_config(ctx.config)
