@@ -263,6 +263,12 @@ class _Rewriter:
         if self.layout.name == "flatten":
             length = -1 if h is None or w is None else h * w
             adapters = [keras.layers.Reshape((length, c), name=f"{name}_to_1d")]
+            if self.layout.order != "row":
+                # NOTE: reading pixels in another order is a gather, which needs conv1dify's own layer
+                # (and `import conv1dify` before loading the saved model); row-major stays a plain Reshape.
+                from .data import LayoutTransform
+
+                adapters = [LayoutTransform("flatten", order=self.layout.order, name=f"{name}_to_1d")]
         elif self.layout.name == "fold":
             if w is None or c is None:
                 raise ConversionError(

@@ -258,6 +258,12 @@ class _Checker:
             x = self.rng.normal(size=(2, int(np.prod(dims_1d)))).astype("float32")
             image = self.lift(x.reshape(2, *dims_1d), map_2d, "repeat", int(map_2d[self.dropped or 0] or 0))
             xs, lifted = [x], [image.reshape(2, -1)]
+        elif record.flattened_from is not None and mode == "unflatten" and self.order != "row":
+            # a layer reading a flattened map in another pixel order: the 2D model reads it row-major
+            map_2d, map_1d = record.flattened_from
+            dims_1d = [int(d or 0) for d in map_1d]
+            x = self.rng.normal(size=(2, int(np.prod(dims_1d)))).astype("float32")
+            xs, lifted = [x], [self.lift(x.reshape(2, *dims_1d), map_2d, "unflatten", 1).reshape(2, -1)]
         else:
             xs, lifted = self._inputs(record, layer, mode)
             if xs is None:
@@ -266,6 +272,16 @@ class _Checker:
             want_2d = np.asarray(layer(*_args(lifted), training=False))
             got = np.asarray(_run(layers_1d, xs))
             row_out = self.row_plan(layer)[2] if mode == "one-row" else None
+            map_2d = record.inputs_2d[0]
+            if (
+                mode == "unflatten"
+                and want_2d.ndim == 2
+                and len(map_2d) == 3
+                and None not in map_2d
+                and want_2d.shape[1] == math.prod(int(d or 0) for d in map_2d)
+            ):
+                # a flattened 2D map, read in the sequence's pixel order
+                want_2d = want_2d.reshape(want_2d.shape[0], *(int(d or 0) for d in map_2d))
             want = self.lower(want_2d, mode, got.shape[1:], row_out)
         except Exception as exc:  # the 2D layer cannot take the lifted input: no identity to check
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
