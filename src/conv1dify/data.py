@@ -1,0 +1,806 @@
+"""Data that fits a converted model: images, spectrograms and raw signals laid out the way the model reads them.
+
+Every helper takes the same `Layout` (or layout name and pixel order) as `conv1dify.convert`, so the data
+path and the model cannot disagree on how ``(H, W, C)`` becomes ``(L, C')``:
+
+- `to_1d` / `to_2d`: numpy, batch-first, each the exact inverse of the other (see below for axis layouts);
+- `order_indices`: the pixel order of ``flatten`` (row, column, snake, hilbert) as flat indices;
+- `spectrogram_to_1d` / `spectrogram_to_2d`: ``(T, F, C) <-> (T, F*C)``, the ``fold`` layout;
+- `LayoutTransform`: the same transforms as a Keras layer that saves and loads with a model;
+- `dataset_to_1d` / `dataset_to_2d`: the same transforms on ``tf.data.Dataset`` elements;
+- `waveform_frontend`: raw audio -> ``(T, F)`` frames with Keras' own spectrogram layers;
+- `check_fits`: a `ConversionError` that says why data does not fit a model, and how to fix it.
+
+Axis layouts (``height``, ``width``) drop a spatial axis, which no lossless map from images to signals can
+do. Their helpers are the lift/unlift pair the verification identities use: `to_2d` repeats a signal
+along the dropped axis (an image constant along it), and `to_1d` takes the mean over the dropped axis,
+which gives a lifted signal back bit for bit in every dtype: float16/float32 are summed in float64 (exact
+for a constant axis, where a float32 mean of three 0.1s is not 0.1), float64 as ``x[0] + mean(x - x[0])``,
+and integer and bool data get their exact mean rounded to the nearest value (ties to even).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+
+from ._errors import ConversionError
+from ._layout import LAYOUT_NAMES, ORDER_NAMES, Layout, get_layout
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+__all__ = [
+    "LayoutTransform",
+    "check_fits",
+    "dataset_to_1d",
+    "dataset_to_2d",
+    "order_indices",
+    "resolve_layout",
+    "spectrogram_to_1d",
+    "spectrogram_to_2d",
+    "to_1d",
+    "to_2d",
+    "waveform_frontend",
+]
+
+Shape2D = Sequence[int | None]
+
+
+# Layouts and pixel orders ------------------------------------------------------------------------------
+
+
+def resolve_layout(layout: str | Layout, order: str | None = None) -> Layout:
+    """The `Layout` for a layout name and pixel order, or a `Layout` itself.
+
+    ``order=None`` means the layout's own order (``"row"`` for a name). A `Layout` that already sets a
+    different order is refused rather than silently overridden.
+
+    >>> resolve_layout("flatten", "snake")
+    Layout(name='flatten', order='snake')
+    """
+    if isinstance(layout, Layout):
+        if order is not None and order != layout.order:
+            raise ConversionError(
+                f"The layout already sets a pixel order. Received: layout={layout!r}, order={order!r}. "
+                "Fix: pass the order in the Layout or as order=, not both."
+            )
+        return layout
+    base = get_layout(layout)
+    return Layout(base.name, "row" if order is None else order)
+
+
+def order_indices(order: str, height: int, width: int) -> np.ndarray:
+    """The row-major flat pixel index ``i * width + j`` read at each position of a ``flatten`` sequence.
+
+    ``x_1d = x_2d.reshape(N, H * W, C)[:, order_indices(order, H, W)]``. Orders:
+
+    - ``"row"``: row-major, ``arange(H * W)`` (the seed's ``reshape``);
+    - ``"column"``: column-major, each column top to bottom, columns left to right;
+    - ``"snake"``: boustrophedon, even rows left to right, odd rows right to left, so every step moves
+      to a 4-neighbour;
+    - ``"hilbert"``: a Hilbert curve (the classic construction of Hilbert 1891, as in Warren's *Hacker's
+      Delight*). On a square power-of-two grid it starts at the top-left pixel and ends at the top-right
+      pixel, every step to a 4-neighbour (the 2 x 2 curve goes down, right, up). Any other ``H x W`` grid
+      reads the curve of the smallest enclosing power-of-two square (same orientation, anchored at the
+      top-left pixel) and keeps only the pixels inside the rectangle: still a permutation, and every
+      aligned power-of-two block inside the rectangle is still read as one unbroken Hilbert sub-curve,
+      but the sequence jumps where the curve leaves the rectangle and comes back (a 2 x 3 grid reads
+      ``[0, 1, 4, 3, 5, 2]``: between pixels (1, 0) and (1, 2) the 4 x 4 curve runs through rows 2 and 3).
+
+    The result is cached per ``(order, height, width)`` and read-only.
+
+    >>> order_indices("snake", 2, 3).tolist()
+    [0, 1, 2, 5, 4, 3]
+    >>> order_indices("hilbert", 2, 2).tolist()
+    [0, 2, 3, 1]
+    """
+    if order not in ORDER_NAMES:
+        raise ConversionError(
+            f"Unknown pixel order. Expected one of {', '.join(ORDER_NAMES)}. Received: order={order!r}"
+        )
+    for name, size in (("height", height), ("width", width)):
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ConversionError(
+                f"order_indices() needs a positive integer {name}. Received: {name}={size!r}. Fix: pass the "
+                "image size; a pixel order needs a known height and width."
+            )
+    return _order_indices(order, int(height), int(width))
+
+
+@functools.lru_cache(maxsize=128)
+def _order_indices(order: str, height: int, width: int) -> np.ndarray:
+    grid = np.arange(height * width, dtype=np.int64).reshape(height, width)
+    if order == "row":
+        out = grid.ravel()
+    elif order == "column":
+        out = grid.T.ravel()
+    elif order == "snake":
+        grid[1::2] = grid[1::2, ::-1]
+        out = grid.ravel()
+    else:
+        out = np.argsort(_hilbert_distance(height, width), kind="stable").astype(np.int64)
+    out = np.ascontiguousarray(out)
+    out.setflags(write=False)
+    return out
+
+
+@functools.lru_cache(maxsize=128)
+def _inverse_indices(order: str, height: int, width: int) -> np.ndarray:
+    """The sequence position of each row-major pixel: ``x_2d_flat = x_1d[:, _inverse_indices(...)]``."""
+    forward = _order_indices(order, height, width)
+    out = np.empty_like(forward)
+    out[forward] = np.arange(forward.size, dtype=np.int64)
+    out.setflags(write=False)
+    return out
+
+
+def _hilbert_distance(height: int, width: int) -> np.ndarray:
+    """Position along the Hilbert curve of the enclosing power-of-two square, for every pixel (row-major).
+
+    The classic ``xy2d`` (Hilbert 1891 via Warren, *Hacker's Delight*) vectorised over the pixels, with
+    ``x`` the column and ``y`` the row. It works pixel by pixel, so a 1 x 100000 strip costs 100000
+    evaluations, not the 2**34 cells of its enclosing square.
+    """
+    n = 1 << max(0, math.ceil(math.log2(max(height, width))))
+    y, x = np.divmod(np.arange(height * width, dtype=np.int64), width)
+    d = np.zeros(height * width, dtype=np.int64)
+    s = n // 2
+    while s > 0:
+        rx = (x & s) > 0
+        ry = (y & s) > 0
+        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
+        # Rotate the quadrant so the sub-curve has the orientation the recursion expects.
+        flip = ~ry & rx
+        x = np.where(flip, n - 1 - x, x)
+        y = np.where(flip, n - 1 - y, y)
+        swap = ~ry
+        x, y = np.where(swap, y, x), np.where(swap, x, y)
+        s //= 2
+    return d
+
+
+# numpy transforms --------------------------------------------------------------------------------------
+
+
+def _check_rank(x: Any, rank: int, what: str, fix: str) -> np.ndarray:
+    array = np.asarray(x)
+    if array.ndim != rank:
+        raise ConversionError(f"{what}. Received: data shape {tuple(array.shape)}. Fix: {fix}")
+    return array
+
+
+def to_1d(x: Any, layout: str | Layout, order: str | None = None) -> np.ndarray:
+    """Lay a batch of images ``(N, H, W, C)`` out as the 1D model reads them.
+
+    Args:
+        x: A batch-first, channels-last array ``(N, H, W, C)``.
+        layout: A layout name or a `Layout`; the one the model was converted with.
+        order: The ``flatten`` pixel order (``"row"``, ``"column"``, ``"snake"``, ``"hilbert"``); ``None``
+            takes the layout's own (``"row"`` for a name). See `order_indices`.
+
+    Returns:
+        ``flatten``: ``(N, H*W, C)`` in the pixel order; ``fold``: ``(N, H, W*C)``; ``height``: ``(N, H, C)``
+        and ``width``: ``(N, W, C)``, the mean over the dropped axis (see the module docstring). Row-major
+        ``flatten`` and ``fold`` of a C-contiguous array are views (no copy); the dtype is always kept.
+
+    >>> import numpy as np
+    >>> x = np.arange(6).reshape(1, 2, 3, 1)
+    >>> to_1d(x, "flatten", order="snake")[0, :, 0].tolist()
+    [0, 1, 2, 5, 4, 3]
+    >>> to_1d(x, "fold").shape
+    (1, 2, 3)
+    """
+    lay = resolve_layout(layout, order)
+    array = _check_rank(
+        x,
+        4,
+        "to_1d() takes a batch of channels-last images (N, H, W, C)",
+        "add a batch axis with x[None] for one image, or a channel axis with x[..., None] for grey images",
+    )
+    n, h, w, c = array.shape
+    if lay.name == "flatten":
+        flat = array.reshape(n, h * w, c)
+        if lay.order == "row":
+            return flat
+        return np.take(flat, _order_indices(lay.order, h, w), axis=1)
+    if lay.name == "fold":
+        return array.reshape(n, h, w * c)
+    return _unlift(array, 2 if lay.name == "height" else 1)
+
+
+def to_2d(x: Any, layout: str | Layout, shape_2d: Shape2D, order: str | None = None) -> np.ndarray:
+    """The exact inverse of `to_1d`: a batch of 1D data ``(N, L, C')`` back to images ``(N, H, W, C)``.
+
+    Args:
+        x: A batch-first array ``(N, L, C')``.
+        layout: A layout name or a `Layout`.
+        shape_2d: The image shape ``(H, W, C)``. A size the 1D data already fixes may be ``None``: under
+            ``flatten`` the channels and one of H, W; under ``height`` all but W, under ``width`` all but H;
+            under ``fold`` H and one of W, C.
+        order: The ``flatten`` pixel order, as in `to_1d`.
+
+    Returns:
+        ``(N, H, W, C)`` in ``x``'s dtype. Row-major ``flatten`` and ``fold`` of a C-contiguous array are
+        views. ``height`` and ``width`` repeat the signal along the dropped axis.
+
+    >>> import numpy as np
+    >>> s = np.array([[[1.0], [2.0]]])                         # (N=1, H=2, C=1)
+    >>> to_2d(s, "height", shape_2d=(None, 3, None))[0, :, :, 0].tolist()
+    [[1.0, 1.0, 1.0], [2.0, 2.0, 2.0]]
+    >>> x = np.arange(6).reshape(1, 2, 3, 1)
+    >>> bool((to_2d(to_1d(x, "flatten", "hilbert"), "flatten", (2, 3, 1), "hilbert") == x).all())
+    True
+    """
+    lay = resolve_layout(layout, order)
+    array = _check_rank(
+        x,
+        3,
+        "to_2d() takes a batch of 1D data (N, L, C')",
+        "add a batch axis with x[None] for one sequence",
+    )
+    n, length, channels = array.shape
+    h, w, c = _complete_shape_2d(lay, length, channels, shape_2d)
+    if lay.name == "flatten":
+        if lay.order != "row":
+            array = np.take(array, _inverse_indices(lay.order, h, w), axis=1)
+        return array.reshape(n, h, w, c)
+    if lay.name == "fold":
+        return array.reshape(n, h, w, c)
+    axis, size = (2, w) if lay.name == "height" else (1, h)
+    return np.repeat(np.expand_dims(array, axis), size, axis=axis)
+
+
+def _complete_shape_2d(lay: Layout, length: int | None, channels: int | None, shape_2d: Any) -> tuple[Any, ...]:
+    """``(H, W, C)`` with the ``None`` entries the 1D shape ``(length, channels)`` fixes filled in, and checked."""
+    if isinstance(shape_2d, (str, bytes)) or not isinstance(shape_2d, Sequence) or len(shape_2d) != 3:
+        raise ConversionError(
+            f"shape_2d must be the image shape (H, W, C). Received: shape_2d={shape_2d!r}, layout={lay.name!r}. "
+            "Fix: pass shape_2d=(H, W, C); sizes the 1D data fixes may be None."
+        )
+    h, w, c = (None if s is None else int(s) for s in shape_2d)
+    received = f"Received: shape_2d={tuple(shape_2d)!r}, 1D shape {(length, channels)}"
+
+    def need(name: str, why: str) -> ConversionError:
+        return ConversionError(
+            f"Layout '{lay}' needs the image {name} to restore (H, W, C): {why}. {received}. "
+            f"Fix: give the {name} in shape_2d."
+        )
+
+    def split(total: int | None, part: int) -> int | None:
+        return total // part if total is not None and part > 0 and total % part == 0 else None
+
+    if lay.name == "flatten":
+        if h is None and w is None:
+            raise need("height and width", "a flattened sequence does not record the image's rows and columns")
+        h = h if h is not None else split(length, w or 0)
+        w = w if w is not None else split(length, h or 0)
+        c = c if c is not None else channels
+        expected = (None if h is None or w is None else h * w, c)
+    elif lay.name == "fold":
+        if w is None and c is None:
+            raise need("width or channels", "the folded channels W*C do not say how to split them")
+        h = h if h is not None else length
+        w = w if w is not None else split(channels, c or 0)
+        c = c if c is not None else split(channels, w or 0)
+        expected = (h, None if w is None or c is None else w * c)
+    elif lay.name == "height":
+        if w is None:
+            raise need("width", "the signal runs along the height and has no width to repeat it over")
+        h = h if h is not None else length
+        c = c if c is not None else channels
+        expected = (h, c)
+    else:
+        if h is None:
+            raise need("height", "the signal runs along the width and has no height to repeat it over")
+        w = w if w is not None else length
+        c = c if c is not None else channels
+        expected = (w, c)
+    # NOTE: a symbolic Keras shape may leave the length unknown; only known sizes can disagree.
+    clash = any(a is not None and e is not None and a != e for a, e in zip((length, channels), expected, strict=True))
+    if clash or None in (w, c) or (lay.name == "flatten" and h is None):
+        raise ConversionError(
+            f"The 1D data does not match shape_2d under layout '{lay}': (H, W, C) = {(h, w, c)} lays out as "
+            f"{expected}. {received}. Fix: pass the image shape the data was laid out from, and the same layout."
+        )
+    return h, w, c
+
+
+_SUM_OVER = {1: "nhwc->nwc", 2: "nhwc->nhc"}  # einsum sums an image axis ~3x faster than ndarray.sum here
+
+
+def _unlift(x: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over ``axis`` (removed), exact when ``x`` is constant along it; the dtype is kept."""
+    size = x.shape[axis]
+    if x.dtype.kind in "biu":
+        # Integers: the exact integer mean, rounded to nearest with ties to even, never through a float.
+        total = np.einsum(_SUM_OVER[axis], x, dtype=np.int64, casting="unsafe")
+        quotient, remainder = np.divmod(total, size)
+        twice = 2 * remainder
+        up = (twice > size) | ((twice == size) & (quotient % 2 == 1))
+        return (quotient + up).astype(x.dtype)
+    ref = np.take(x, 0, axis=axis)
+    if x.dtype.kind in "fc" and x.dtype.itemsize <= (4 if x.dtype.kind == "f" else 8):
+        # NOTE: float16/float32 summed in float64 are exact for fewer than 2**29 terms, so a constant axis
+        # (w copies of v) gives w*v / w = v exactly; a float32 sum of three 0.1s divided by 3 is not 0.1.
+        wide = np.float64 if x.dtype.kind == "f" else np.complex128
+        out = np.einsum(_SUM_OVER[axis], x, dtype=wide) / size
+    else:
+        # float64: x[0] + mean(x - x[0]) is x[0] itself on a constant axis; on an infinite or NaN x[0] the
+        # shift is NaN and the plain mean is right (inf stays inf), so inf - inf is not worth a warning.
+        with np.errstate(invalid="ignore", over="ignore"):
+            shift = (x - np.expand_dims(ref, axis)).mean(axis=axis)
+            out = np.where(shift == 0, ref, ref + shift)
+            finite = np.isfinite(ref)
+            if not finite.all():
+                out = np.where(finite, out, x.mean(axis=axis))
+    # A sum starts at +0.0, so a constant -0.0 axis would come back as +0.0.
+    out = np.where((out == 0) & (ref == 0), ref, out)
+    return out.astype(x.dtype, copy=False)
+
+
+# Spectrograms ------------------------------------------------------------------------------------------
+
+
+def spectrogram_to_1d(x: Any) -> np.ndarray:
+    """A spectrogram ``(T, F, C)`` (or a batch ``(N, T, F, C)``) as frames ``(T, F*C)``: the ``fold`` layout.
+
+    Each time step becomes one 1D step whose channels are the ``F*C`` frequency-channel values, the way a
+    model converted with ``layout="fold"`` reads them. A view of a C-contiguous array (no copy).
+
+    >>> import numpy as np
+    >>> spectrogram_to_1d(np.zeros((100, 64, 1))).shape
+    (100, 64)
+    >>> spectrogram_to_1d(np.zeros((8, 100, 64, 2))).shape
+    (8, 100, 128)
+    """
+    array = np.asarray(x)
+    if array.ndim not in (3, 4):
+        raise ConversionError(
+            "spectrogram_to_1d() takes a spectrogram (T, F, C) or a batch (N, T, F, C). "
+            f"Received: data shape {tuple(array.shape)}. Fix: add a channel axis with x[..., None] to a (T, F) "
+            "spectrogram, which is already laid out for fold with one channel."
+        )
+    return array.reshape(*array.shape[:-2], array.shape[-2] * array.shape[-1])
+
+
+def spectrogram_to_2d(x: Any, channels: int = 1) -> np.ndarray:
+    """The inverse of `spectrogram_to_1d`: frames ``(T, F*C)`` (or ``(N, T, F*C)``) back to ``(T, F, C)``.
+
+    >>> import numpy as np
+    >>> spectrogram_to_2d(np.zeros((100, 128)), channels=2).shape
+    (100, 64, 2)
+    """
+    array = np.asarray(x)
+    if array.ndim not in (2, 3):
+        raise ConversionError(
+            "spectrogram_to_2d() takes frames (T, F*C) or a batch (N, T, F*C). "
+            f"Received: data shape {tuple(array.shape)}. Fix: pass the 1D frames, not the spectrogram."
+        )
+    folded = array.shape[-1]
+    if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1 or folded % channels:
+        raise ConversionError(
+            f"The folded channels F*C must split into {channels!r} channels. Received: data shape "
+            f"{tuple(array.shape)}, channels={channels!r}. Fix: pass the channel count C of the spectrogram."
+        )
+    return array.reshape(*array.shape[:-1], folded // channels, int(channels))
+
+
+# Keras layer -------------------------------------------------------------------------------------------
+
+
+@keras.saving.register_keras_serializable(package="conv1dify")
+class LayoutTransform(keras.layers.Layer):
+    """`to_1d` (or `to_2d` with ``inverse=True``) as a Keras layer, so the data transform lives in a model.
+
+    Built from ``keras.ops`` only (reshape, take with the pixel order as a constant, mean), so it runs on
+    every backend; it keeps its input's dtype (no autocast) and gives the numpy functions' arrays. The
+    indices are rebuilt from the config, so a saved model holds no extra weights; loading it needs
+    ``import conv1dify.data`` first (the class is registered as ``conv1dify>LayoutTransform``).
+
+    Args:
+        layout: A layout name or a `Layout`.
+        order: The ``flatten`` pixel order; ``None`` takes the layout's own.
+        inverse: ``False``: images ``(N, H, W, C)`` -> 1D; ``True``: 1D -> images.
+        shape_2d: ``(H, W, C)`` for ``inverse=True``, with the same ``None`` rules as `to_2d`.
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((4, 4, 3)), LayoutTransform("flatten", order="hilbert")])
+    >>> model.output_shape
+    (None, 16, 3)
+    """
+
+    def __init__(
+        self,
+        layout: str | Layout = "flatten",
+        order: str | None = None,
+        inverse: bool = False,
+        shape_2d: Shape2D | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("autocast", None)
+        super().__init__(autocast=False, **kwargs)
+        self._layout = resolve_layout(layout, order)
+        self.inverse = bool(inverse)
+        self.shape_2d = None if shape_2d is None else tuple(None if s is None else int(s) for s in shape_2d)
+        if self.inverse and self.shape_2d is None:
+            raise ConversionError(
+                f"LayoutTransform(inverse=True) restores images, so it needs their shape. Received: "
+                f"layout={self._layout.name!r}, shape_2d=None. Fix: pass shape_2d=(H, W, C)."
+            )
+
+    @property
+    def layout(self) -> Layout:
+        """The layout (and pixel order) this layer applies."""
+        return self._layout
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            layout=self._layout.name,
+            order=self._layout.order,
+            inverse=self.inverse,
+            shape_2d=None if self.shape_2d is None else list(self.shape_2d),
+        )
+        return config
+
+    def compute_output_shape(self, input_shape: Any) -> tuple[int | None, ...]:
+        shape = tuple(input_shape)
+        lay = self._layout
+        if self.inverse:
+            if len(shape) != 3:
+                raise self._rank_error(shape, 3)
+            return (shape[0], *_complete_shape_2d(lay, shape[1], shape[2], self.shape_2d))
+        if len(shape) != 4:
+            raise self._rank_error(shape, 4)
+        batch, h, w, c = shape
+        if lay.order != "row" and (h is None or w is None):
+            raise ConversionError(
+                f"Pixel order '{lay.order}' needs a known image size. Received: input shape {shape}. "
+                "Fix: give the model input a fixed height and width."
+            )
+        return (batch, *lay.shape_1d((h, w, c)))
+
+    def _rank_error(self, shape: tuple[Any, ...], rank: int) -> ConversionError:
+        expected = "1D data (batch, L, C')" if rank == 3 else "images (batch, H, W, C)"
+        return ConversionError(
+            f"LayoutTransform(layout={self._layout.name!r}, inverse={self.inverse}) takes {expected}. "
+            f"Received: input shape {shape}. Fix: use inverse={not self.inverse} or reshape the input."
+        )
+
+    def call(self, x: Any) -> Any:
+        ops = keras.ops
+        lay = self._layout
+        if self.inverse:
+            out_shape = self.compute_output_shape(tuple(x.shape))
+            _, h, w, c = out_shape
+            if lay.name == "flatten":
+                if lay.order != "row":
+                    x = ops.take(x, ops.convert_to_tensor(_inverse_indices(lay.order, h, w)), axis=1)
+                return ops.reshape(x, (-1, h, w, c))
+            if lay.name == "fold":
+                return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w, c))
+            axis, size = (2, w) if lay.name == "height" else (1, h)
+            return ops.repeat(ops.expand_dims(x, axis), size, axis=axis)
+        if len(x.shape) != 4:
+            raise self._rank_error(tuple(x.shape), 4)
+        _, h, w, c = x.shape
+        if lay.name == "flatten":
+            if lay.order != "row":
+                self.compute_output_shape(tuple(x.shape))  # refuses an unknown size
+                flat = ops.reshape(x, (-1, h * w, c))
+                return ops.take(flat, ops.convert_to_tensor(_order_indices(lay.order, h, w)), axis=1)
+            if h is None or w is None:
+                return ops.reshape(x, (ops.shape(x)[0], -1, c))
+            return ops.reshape(x, (-1, h * w, c))
+        if lay.name == "fold":
+            return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w * c))
+        return _unlift_ops(x, 2 if lay.name == "height" else 1)
+
+
+def _unlift_ops(x: Any, axis: int) -> Any:
+    """`_unlift` in ``keras.ops``: the same arithmetic in the same dtypes."""
+    ops = keras.ops
+    dtype = keras.backend.standardize_dtype(x.dtype)
+    size = x.shape[axis] if x.shape[axis] is not None else ops.shape(x)[axis]
+    if dtype == "bool" or "int" in dtype:
+        total = ops.sum(ops.cast(x, "int64"), axis=axis)
+        quotient, remainder = ops.floor_divide(total, size), ops.mod(total, size)
+        twice = 2 * remainder
+        up = ops.logical_or(twice > size, ops.logical_and(twice == size, ops.mod(quotient, 2) == 1))
+        return ops.cast(quotient + ops.cast(up, "int64"), dtype)
+    ref = ops.squeeze(ops.take(x, ops.convert_to_tensor(np.array([0], dtype=np.int64)), axis=axis), axis=axis)
+    if dtype in ("float16", "bfloat16", "float32"):
+        out = ops.mean(ops.cast(x, "float64"), axis=axis)
+    else:
+        shift = ops.mean(x - ops.expand_dims(ref, axis), axis=axis)
+        out = ops.where(shift == 0, ref, ref + shift)
+        out = ops.where(ops.isfinite(ref), out, ops.mean(x, axis=axis))
+    out = ops.where(ops.logical_and(out == 0, ref == 0), ops.cast(ref, out.dtype), out)
+    return ops.cast(out, dtype)
+
+
+# tf.data -----------------------------------------------------------------------------------------------
+
+
+def dataset_to_1d(dataset: tf.data.Dataset, layout: str | Layout, order: str | None = None) -> tf.data.Dataset:
+    """Map a ``tf.data.Dataset`` of images through `to_1d`; the arrays are the numpy function's.
+
+    Elements may be an image ``(H, W, C)``, a batch ``(N, H, W, C)``, or a tuple whose first item is one
+    (``(image, label)``, ``(image, label, weight)``): the other items pass through. Needs TensorFlow,
+    imported only when this is called.
+
+    >>> import numpy as np, tensorflow as tf
+    >>> images = tf.data.Dataset.from_tensor_slices((np.zeros((8, 32, 32, 3), "float32"), np.arange(8)))
+    >>> dataset_to_1d(images, "flatten").element_spec[0].shape
+    TensorShape([1024, 3])
+    """
+    from . import _tfdata
+
+    return _tfdata.map_layout(dataset, resolve_layout(layout, order), inverse=False, shape_2d=None)
+
+
+def dataset_to_2d(
+    dataset: tf.data.Dataset, layout: str | Layout, shape_2d: Shape2D, order: str | None = None
+) -> tf.data.Dataset:
+    """Map a ``tf.data.Dataset`` of 1D data ``(L, C')`` (or batches, or tuples) back to images with `to_2d`."""
+    from . import _tfdata
+
+    return _tfdata.map_layout(dataset, resolve_layout(layout, order), inverse=True, shape_2d=shape_2d)
+
+
+# Raw waveforms -----------------------------------------------------------------------------------------
+
+
+def waveform_frontend(kind: str = "stft", input_length: int | None = None, **kwargs: Any) -> keras.Sequential:
+    """A Keras front end that turns raw mono audio ``(samples,)`` into frames ``(T, F)``.
+
+    Put it in front of a spectrogram model converted with ``layout="fold"`` on ``(T, F, 1)``: that model
+    reads ``(T, F*1) = (T, F)``, exactly these frames, so it takes audio directly. Built only from Keras'
+    own layers, so the composed model saves and loads with plain Keras.
+
+    Args:
+        kind: ``"stft"``: `keras.layers.STFTSpectrogram` (log magnitude by default, ``F = fft_length // 2 + 1``);
+            ``"mel"``: `keras.layers.MelSpectrogram` (log-mel, ``F = num_mel_bins``), transposed from its
+            ``(bins, frames)`` to ``(frames, bins)``.
+        input_length: Number of samples, or ``None`` for audio of any length.
+        **kwargs: Passed to the Keras layer (``frame_length``, ``frame_step``, ``fft_length``, ``mode``,
+            ``window`` for STFT; ``fft_length``, ``sequence_stride``, ``num_mel_bins``, ``sampling_rate``...
+            for mel). A ``"hann"`` or ``"hamming"`` STFT window is computed with numpy, so SciPy is not needed.
+
+    Returns:
+        A ``keras.Sequential`` from ``(batch, samples)`` to ``(batch, T, F)``.
+
+    >>> front = waveform_frontend("mel", input_length=16000, fft_length=512, sequence_stride=256, num_mel_bins=40)
+    >>> front.output_shape
+    (None, 63, 40)
+    """
+    if kind == "stft":
+        kwargs.setdefault("frame_length", 256)
+        window = kwargs.get("window", "hann")
+        if window in ("hann", "hamming"):
+            # NOTE: Keras builds named windows with SciPy, which conv1dify does not depend on; the same
+            # window as a list needs nothing, and saves in the model config.
+            length = int(kwargs["frame_length"])
+            periodic = bool(kwargs.get("periodic", False))
+            make = np.hanning if window == "hann" else np.hamming
+            values = make(length + 1)[:-1] if periodic else make(length)
+            kwargs["window"] = [float(v) for v in values]
+            kwargs["periodic"] = False
+        return keras.Sequential(
+            [
+                keras.Input((input_length,)),
+                keras.layers.Reshape((input_length or -1, 1), name="to_mono_channel"),
+                keras.layers.STFTSpectrogram(**kwargs),
+            ],
+            name="waveform_stft",
+        )
+    if kind == "mel":
+        return keras.Sequential(
+            [
+                keras.Input((input_length,)),
+                keras.layers.MelSpectrogram(**kwargs),
+                keras.layers.Permute((2, 1), name="frames_first"),
+            ],
+            name="waveform_mel",
+        )
+    raise ConversionError(f"Unknown waveform front end. Expected one of stft, mel. Received: kind={kind!r}")
+
+
+# Does the data fit? ------------------------------------------------------------------------------------
+
+
+def check_fits(model: Any, x: Any, layout: str | Layout | None = None, order: str | None = None) -> None:
+    """Raise a `ConversionError` that says why ``x`` does not fit ``model``, and how to fix it.
+
+    Checks the data's shape against the model's input shape (``None`` matches any size), and the layout
+    and pixel order against those the model was converted with (its conversion record) when you give
+    them, since a wrong order has the right shape. The message names the expected input shape, the
+    data's shape and the likely cause: images not yet laid out, channels-first data ``(N, C, H, W)``, the
+    wrong layout, a flattened length that belongs to another image size, a missing batch axis...
+
+    Args:
+        model: A Keras model with one input, or several (then ``x`` is a list or a dict by input name).
+        x: The data, batch-first: anything with a ``.shape`` (numpy, tensors).
+        layout: The layout the data was (or will be) laid out with; defaults to the model's.
+        order: The pixel order of the data; defaults to the layout's.
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((4096, 3)), keras.layers.Conv1D(4, 3)])
+    >>> check_fits(model, np.zeros((8, 64, 64, 3)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    conv1dify._errors.ConversionError: Data does not fit model 'sequential...': the images are not laid out in 1D yet...
+    """
+    inputs = list(getattr(model, "inputs", None) or [])
+    shapes = [tuple(t.shape) for t in inputs] or [tuple(model.input_shape)]
+    names = [t.name for t in inputs] or [model.name]
+    if len(shapes) == 1:
+        items = [x]
+    elif isinstance(x, Mapping):
+        missing = [n for n in names if n not in x]
+        if missing:
+            raise ConversionError(
+                f"Data does not fit model '{model.name}': no data for input(s) {', '.join(missing)}. "
+                f"Received: keys {sorted(x)}. Fix: pass one array per input name."
+            )
+        items = [x[n] for n in names]
+    elif isinstance(x, Sequence) and len(x) == len(shapes):
+        items = list(x)
+    else:
+        raise ConversionError(
+            f"Data does not fit model '{model.name}': it has {len(shapes)} inputs ({', '.join(names)}). "
+            f"Received: {type(x).__name__}. Fix: pass a list of {len(shapes)} arrays or a dict by input name."
+        )
+    record = _record(model)
+    for name, shape, item in zip(names, shapes, items, strict=True):
+        _check_one(
+            model.name if len(shapes) == 1 else f"{model.name}' input '{name}", shape, item, record, layout, order
+        )
+
+
+def _record(model: Any) -> dict[str, Any]:
+    from ._record import conversion_record
+
+    return conversion_record(model) or {}
+
+
+def _fits(expected: Sequence[int | None], got: Sequence[int | None]) -> bool:
+    return len(expected) == len(got) and all(e is None or e == g for e, g in zip(expected, got, strict=True))
+
+
+def _layout_call(lay: Layout) -> str:
+    return f"{lay.name!r}" if lay.order == "row" else f"{lay.name!r}, order={lay.order!r}"
+
+
+def _check_one(
+    where: str,
+    expected: tuple[int | None, ...],
+    x: Any,
+    record: Mapping[str, Any],
+    layout: str | Layout | None,
+    order: str | None,
+) -> None:
+    got = tuple(int(s) for s in np.shape(x) if s is not None) if not hasattr(x, "shape") else tuple(x.shape)
+
+    def fail(what: str, fix: str) -> None:
+        raise ConversionError(
+            f"Data does not fit model '{where}': {what}. Expected input shape {expected}. "
+            f"Received: data shape {got}. Fix: {fix}"
+        )
+
+    model_layout = record.get("layout")
+    model_order = record.get("order", "row") if model_layout else None
+    if layout is None and order is not None:
+        layout = model_layout or "flatten"  # an order alone describes flatten data
+    data_lay = resolve_layout(layout, order) if layout is not None else None
+    if data_lay is not None and model_layout is not None and data_lay.name != model_layout:
+        fail(
+            f"the model was converted with layout={model_layout!r}, the data is laid out with layout={data_lay.name!r}",
+            f"lay the images out with conv1dify.data.to_1d(x, {model_layout!r}), or convert the model with "
+            f"layout={data_lay.name!r}.",
+        )
+    if data_lay is not None and model_order is not None and data_lay.order != model_order:
+        fail(
+            f"the model reads pixels in order={model_order!r}, the data is in order={data_lay.order!r} (same "
+            "shape, different pixels: a model fed the wrong order learns worse without any error)",
+            f"lay the images out with conv1dify.data.to_1d(x, {model_layout!r}, order={model_order!r}).",
+        )
+    if _fits(expected, got):
+        return
+    lay = data_lay or (Layout(model_layout, model_order or "row") if model_layout else None)
+    want = expected[1:]
+    if _fits(want, got):
+        fail("the data has no batch axis", "add one with x[None] (one example) or np.expand_dims(x, 0).")
+    if len(want) == 2 and len(got) == 4:
+        _explain_images_for_1d(fail, want, got, lay)
+    if len(want) == 2 and len(got) == 3:
+        _explain_1d_for_1d(fail, want, got, record)
+    if len(want) == 3 and len(got) == 4:
+        _, a, b, c = got
+        if _fits(want, (b, c, a)):
+            fail(
+                "the data looks channels-first (N, C, H, W); Keras models are channels-last",
+                "transpose it with x.transpose(0, 2, 3, 1).",
+            )
+        fail(
+            "the image size differs from the model's input",
+            "resize the images to the model's (H, W, C), or convert the 2D model at the data's size.",
+        )
+    if len(want) == 3 and len(got) == 3:
+        hint = f"conv1dify.data.to_2d(x, {_layout_call(lay)}, shape_2d={want})" if lay else "conv1dify.data.to_2d"
+        fail(
+            "the data is already 1D, but the model takes images (a keep_input=True model lays them out inside)",
+            f"pass the images themselves, or restore them with {hint}.",
+        )
+    fail(
+        f"the data has {len(got)} axes, the model takes {len(expected)} (batch first)",
+        "pass a batch-first array shaped like the model's input.",
+    )
+
+
+def _explain_images_for_1d(fail: Any, want: tuple[int | None, ...], got: tuple[int, ...], lay: Layout | None) -> None:
+    """A 1D model fed a batch of images ``(N, H, W, C)``."""
+    _, h, w, c = got
+    names = [lay.name] if lay is not None else []
+    names += [name for name in LAYOUT_NAMES if name not in names]
+    for name in names:
+        if _fits(want, Layout(name).shape_1d((h, w, c))):
+            use = lay if lay is not None and lay.name == name else Layout(name)
+            if lay is not None and lay.name != name:
+                fail(
+                    f"the images are not laid out in 1D yet, and layout={lay.name!r} does not give the model's "
+                    f"shape, while layout={name!r} does",
+                    f"check which layout the model was converted with; with {name!r}: "
+                    f"conv1dify.data.to_1d(x, {name!r}).",
+                )
+            fail(
+                "the images are not laid out in 1D yet",
+                f"lay them out as the model was converted: conv1dify.data.to_1d(x, {_layout_call(use)}).",
+            )
+    for name in names:
+        if _fits(want, Layout(name).shape_1d((w, c, h))):
+            fail(
+                "the data looks channels-first (N, C, H, W) and is not laid out in 1D yet",
+                f"conv1dify.data.to_1d(x.transpose(0, 2, 3, 1), {name!r}).",
+            )
+    fail(
+        "no layout maps these images to the model's input (the image size or channel count differs)",
+        "resize the images to the size the 2D model was built for, or convert the model with "
+        "input_length= / channels= matching the data.",
+    )
+
+
+def _explain_1d_for_1d(
+    fail: Any, want: tuple[int | None, ...], got: tuple[int, ...], record: Mapping[str, Any]
+) -> None:
+    """A 1D model fed 1D data ``(N, L, C)`` of the wrong shape."""
+    _, length, channels = got
+    want_length, want_channels = want
+    if _fits(want, (channels, length)):
+        fail(
+            "the data looks channels-first (N, C, L); Keras models are channels-last",
+            "transpose it with x.transpose(0, 2, 1).",
+        )
+    if want_length is not None and want_channels is not None and length * channels == want_length * want_channels:
+        fail(
+            "the data has the model's number of values per example but split differently, as another layout "
+            "(flatten vs fold) would",
+            "restore the images with conv1dify.data.to_2d and lay them out with the model's layout "
+            f"({record.get('layout', 'see conv1dify.conversion_record(model)')!r}).",
+        )
+    if want_channels is None or want_channels == channels:
+        kept = " or convert the model with input_length=" + str(length) if not record.get("keep_input") else ""
+        fail(
+            f"flattened length mismatch: {length} steps, the model takes {want_length} (images of another size?)",
+            f"resize the images before laying them out{kept}.",
+        )
+    fail(
+        f"the data has {channels} channel{'s' * (channels != 1)}, the model takes {want_channels}",
+        f"convert the model with channels={channels}, or select the model's channels from the data.",
+    )
