@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: demo test check clean
+.PHONY: demo test check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ demo: $(STAMP)
 ## test: set up, then run the whole test suite
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: the benchmarks (data transforms so far); results in benchmarks/results/
+bench: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m benchmarks data
 
 ## check: lint and type-check
 check: $(STAMP)

@@ -22,7 +22,9 @@ _LAZY = {
     "LayerCheck": "._verify",
 }
 
-__all__ = ["__version__", *sorted(_LAZY)]
+_SUBMODULES = ("data",)
+
+__all__ = ["__version__", *sorted(_LAZY), *_SUBMODULES]
 
 if TYPE_CHECKING:
     from ._convert import convert
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'conv1dify' has no attribute {name!r}")
