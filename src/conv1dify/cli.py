@@ -234,20 +234,8 @@ def _cmd_convert(args: argparse.Namespace) -> int:
         _import_keras()
         from ._convert import _orchestrate
         from ._report import conversion_dict, conversion_table, verification_table
-        from ._sources import load_source
-    if args.unsafe:
-        console.print(
-            "[yellow]warning:[/] --unsafe lets the model file run the code it holds "
-            "(Lambda layers); use it only for files you trust."
-        )
     with _status(console, f"Loading {args.source}...", show_progress):
-        model = load_source(
-            args.source,
-            input_shape=args.input_shape,
-            include_top=args.include_top,
-            weights=args.weights_2d,
-            safe_mode=not args.unsafe,
-        )
+        model = _load_2d(args, console)
     with _status(console, f"Converting {model.name}...", show_progress):
         conversion = _orchestrate(model, strict=args.strict, **_conversion_options(args))
     with _status(console, f"Writing {out}...", show_progress):
@@ -272,6 +260,24 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     if verification is not None and not verification.ok:
         return EXIT_MISMATCH
     return EXIT_OK
+
+
+def _load_2d(args: argparse.Namespace, console: Any) -> Any:
+    """The SOURCE model, loaded in Keras' safe mode unless ``--unsafe`` (which warns)."""
+    from ._sources import load_source
+
+    if args.unsafe:
+        console.print(
+            "[yellow]warning:[/] --unsafe lets the model file run the code it holds "
+            "(Lambda layers); use it only for files you trust."
+        )
+    return load_source(
+        args.source,
+        input_shape=args.input_shape,
+        include_top=args.include_top,
+        weights=args.weights_2d,
+        safe_mode=not args.unsafe,
+    )
 
 
 def _conversion_options(args: argparse.Namespace, record: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -307,20 +313,13 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
         from ._record import conversion_record
         from ._report import verification_table
-        from ._sources import load_source
     if not Path(args.source).suffix and not args.weights_2d:
         raise _UsageError(
             f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
             "would be built with new random weights. Fix: pass the 2D model's .keras file, or --weights-2d FILE."
         )
     with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
-        model_2d = load_source(
-            args.source,
-            input_shape=args.input_shape,
-            include_top=args.include_top,
-            weights=args.weights_2d,
-            safe_mode=not args.unsafe,
-        )
+        model_2d = _load_2d(args, console)
         path = Path(args.model_1d)
         if not path.is_file():
             raise _UsageError(f"1D model file not found. Received: {args.model_1d!r}")
