@@ -206,6 +206,28 @@ class LayerContext:
             out = _weights.adapt_channels(out, channels, axis_1d)
         return out
 
+    def lifted(self, cls: Any, config: dict[str, Any]) -> list[keras.layers.Layer]:
+        """``cls`` (a 2D layer class) run on the 1D signal seen as a one-pixel-wide (or -tall) image.
+
+        Reshape ``(L, C)`` to ``(L, 1, C)`` (``(1, L, C)`` when the width is kept), the 2D layer built from
+        ``config``, Reshape back: three stock Keras layers, exact on a signal lifted to 2D whenever the 2D
+        layer treats the size-1 axis as a plain axis (resizing, flips, interpolating upsampling).
+        """
+        channels = self.inputs_1d[0][-1] if self.inputs_1d else None
+        if channels is None:
+            raise self.error(
+                "works on the signal seen as an image, which needs a known channel count",
+                {"input_shape": self.inputs_1d[0] if self.inputs_1d else None},
+                "pass channels=N to convert(), or build the 2D model with a fixed channel count.",
+            )
+        name, dtype = config["name"], config.get("dtype")
+        image = (-1, 1, channels) if self.layout.kept_axis == 0 else (1, -1, channels)
+        return [
+            keras.layers.Reshape(image, name=f"{name}_to_2d", dtype=dtype),
+            cls.from_config(config),
+            keras.layers.Reshape((-1, channels), name=f"{name}_to_1d", dtype=dtype),
+        ]
+
     def map_weights(self, rules: dict[str, Callable[[np.ndarray], np.ndarray]]) -> list[np.ndarray]:
         """The 2D layer's weights in order, each mapped by the rule for its name; the others are kept."""
         return [rules.get(v.name, lambda w: w)(np.asarray(v)) for v in self.layer.weights]

@@ -137,24 +137,6 @@ def _dropped(ctx: LayerContext, why: str = "has no 1D counterpart") -> keras.lay
     )
 
 
-def _lifted(ctx: LayerContext, cls: Any, cfg: dict[str, Any]) -> list[keras.layers.Layer]:
-    """``cls`` on the 1D signal seen as a one-pixel-wide (or -tall) image: Reshape, the layer, Reshape."""
-    channels = ctx.inputs_1d[0][-1]
-    if channels is None:
-        raise ctx.error(
-            "works on the signal seen as an image, which needs a known channel count",
-            {"input_shape": ctx.inputs_1d[0]},
-            "pass channels=N to convert().",
-        )
-    name = cfg["name"]
-    image = (-1, 1, channels) if ctx.layout.kept_axis == 0 else (1, -1, channels)
-    return [
-        keras.layers.Reshape(image, name=f"{name}_to_2d"),
-        cls.from_config(cfg),
-        keras.layers.Reshape((-1, channels), name=f"{name}_to_1d"),
-    ]
-
-
 def _kept(ctx: LayerContext) -> tuple[str, str]:
     """The (kept, dropped) spatial axis names; ``fold`` keeps the height."""
     return ("height", "width") if ctx.layout.kept_axis == 0 else ("width", "height")
@@ -263,10 +245,10 @@ def _sized(layer: Any, ctx: LayerContext, crops: bool) -> keras.layers.Layer | l
         return _identity(ctx, f"{name} leaves the 1D input unchanged: its {kept} is already {size}.")
     if not crops:
         cfg[kept], cfg[dropped] = size, 1
-        return _lifted(ctx, keras.layers.Resizing, cfg)
+        return ctx.lifted(keras.layers.Resizing, cfg)
     if length is None:
         crop_cfg = {**_base_config(ctx), "data_format": "channels_last", kept: size, dropped: 1}
-        return _lifted(ctx, keras.layers.CenterCrop, crop_cfg)
+        return ctx.lifted(keras.layers.CenterCrop, crop_cfg)
     start = (length - size) // 2
     return keras.layers.Cropping1D.from_config({**_base_config(ctx), "cropping": (start, length - size - start)})
 
@@ -306,7 +288,7 @@ def random_flip(layer: keras.layers.RandomFlip, ctx: LayerContext) -> keras.laye
     if ctx.folded and dropped_mode in cfg["mode"]:
         ctx.note("RandomFlip: the flip along the width, folded into the 1D channels, is dropped.")
     cfg["mode"] = kept_mode
-    return _lifted(ctx, keras.layers.RandomFlip, cfg)
+    return ctx.lifted(keras.layers.RandomFlip, cfg)
 
 
 def _shift_or_zoom(layer: Any, ctx: LayerContext, what: str) -> keras.layers.Layer | list[keras.layers.Layer]:
@@ -325,7 +307,7 @@ def _shift_or_zoom(layer: Any, ctx: LayerContext, what: str) -> keras.layers.Lay
     if ctx.folded and not _is_zero(dropped_factor):
         ctx.note(f"{name}: the {what} along the width, folded into the 1D channels, is dropped.")
     cfg[kept], cfg[dropped] = factor, 0.0
-    return _lifted(ctx, type(layer), cfg)
+    return ctx.lifted(type(layer), cfg)
 
 
 @register_converter(keras.layers.RandomTranslation)

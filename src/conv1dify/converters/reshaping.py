@@ -197,10 +197,10 @@ def up_sampling2d(
     Other interpolations (``bilinear``, ``bicubic``, ...) resize both axes at once, which a sequence
     cannot do, so:
 
-    - under ``height``/``width``/``fold`` the sequence is lifted to ``(L, 1, C)``, resized by
-      ``UpSampling2D(size=(s, 1))`` and squeezed back (three stock Keras layers). The resize is separable
-      with weights that sum to 1, so on a signal lifted to 2D (constant along the dropped axis) this is
-      exactly the 2D layer;
+    - under ``height``/``width``/``fold`` the sequence is lifted to a one-pixel-wide image, resized by
+      ``UpSampling2D`` along the kept axis and squeezed back (`LayerContext.lifted`: three stock layers).
+      The resize is separable with weights that sum to 1, so on a signal lifted to 2D (constant along
+      the dropped axis) this is exactly the 2D layer;
     - under ``flatten`` there is no 1D equivalent: a ConversionError suggests ``nearest`` or an axis layout.
 
     On the ``fold`` layout's folded input ``(H, W*C)`` with a width factor above 1, the map is unfolded
@@ -231,19 +231,8 @@ def up_sampling2d(
             {"interpolation": cfg["interpolation"]},
             "use interpolation='nearest', or layout='height'/'width' (there it converts exactly).",
         )
-    channels = ctx.inputs_1d[0][-1]
-    if channels is None:
-        raise ctx.error(
-            "needs a known channel count to lift the sequence to (length, 1, channels)",
-            {"input_shape": ctx.inputs_1d[0]},
-            "build the 2D model with a fixed channel count.",
-        )
-    cfg["size"] = (size, 1)
-    return [
-        keras.layers.Reshape((-1, 1, channels), name=f"{name}_lift", dtype=dtype),
-        keras.layers.UpSampling2D.from_config(cfg),
-        keras.layers.Reshape((-1, channels), name=f"{name}_squeeze", dtype=dtype),
-    ]
+    cfg["size"] = (size, 1) if ctx.layout.kept_axis == 0 else (1, size)
+    return ctx.lifted(keras.layers.UpSampling2D, cfg)
 
 
 @register_converter(keras.layers.Permute)
