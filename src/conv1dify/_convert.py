@@ -481,6 +481,8 @@ class _Rewriter:
             return  # raw ops hold no weights
         weighted = [layer for layer in new_layers if getattr(layer, "weights", None)]
         if len(weighted) != 1:
+            # never silently: several weighted 1D layers for one 2D layer have no transfer rule yet
+            ctx.note(f"freshly initialised: the 2D weights map onto {len(weighted)} weighted 1D layers")
             return
         target = weighted[0]
         try:

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from . import _weights
 from ._errors import ConversionError, Problem
 from ._layout import Layout
 from ._sizes import SizePolicy, resolve_size
@@ -163,8 +164,6 @@ class LayerContext:
                 as it is (no spreading), and input channels are not adapted.
             adapt: Whether the kernel reads the layer input (``False`` for a recurrent kernel).
         """
-        from . import _weights
-
         strategy = self.strategy
         width = self.inputs_2d[0][1] if self.is_spatial else None
         folded_first = adapt and self.folded and self.is_spatial and kernel.shape[in_axis] == self.inputs_2d[0][-1]
