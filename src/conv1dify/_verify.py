@@ -165,6 +165,16 @@ class _Checker:
         # whatever the weight strategy: identical rows pool, pad and activate to the same row.
         return "repeat", self.strategy == "sum" or not weighted
 
+    def expected(self, record: LayerRecord) -> str:
+        """The status the identity promises, before any number is computed: exact, approximate or fresh."""
+        layer = record.layer_2d
+        weighted = bool(getattr(layer, "weights", None))
+        if weighted and (self.strategy is None or any(n.startswith("freshly initialised") for n in record.notes)):
+            return FRESH
+        if not isinstance(layer, keras.layers.Layer):
+            return APPROXIMATE
+        return EXACT if self.mode(record)[1] else APPROXIMATE
+
     def row_plan(self, layer: Any) -> tuple[int, int, int, bool]:
         """How ``center``'s one-row identity lifts a layer: ``(rows in, signal row, row out, holds)``.
 
@@ -243,8 +253,8 @@ class _Checker:
             shape_2d=record.shape_2d,
             shape_1d=record.shape_1d,
         )
-        weighted = bool(getattr(layer, "weights", None))
-        if weighted and (self.strategy is None or any(n.startswith("freshly initialised") for n in record.notes)):
+        expected = self.expected(record)
+        if expected == FRESH:
             return LayerCheck(**base, identity="-", status=FRESH, detail="weights not carried over")
         if not isinstance(layer, keras.layers.Layer):
             return LayerCheck(**base, identity="-", status=APPROXIMATE, detail="raw keras.ops call: not checked")

@@ -26,11 +26,27 @@ examples:
   conv1dify convert spectrogram_cnn.keras -o crnn_1d.keras --layout fold
   conv1dify convert ResNet50 -o resnet_1d.keras --layout width --input-length 1024 --channels 6
   conv1dify convert model.keras -o model_1d.keras --json > report.json
+  conv1dify convert ResNet50 -o r1d.keras --verify --report r1d.html --plot r1d.png
+  conv1dify inspect VGG16 --layout width                         # the plan, nothing written
   conv1dify models                                               # names SOURCE can take
 
 exit codes: 0 ok, 1 verification mismatch, 2 usage or input error (bad option, unreadable file,
 unsupported layer).
 """
+
+
+INSPECT_EXAMPLES = """\
+examples:
+  conv1dify inspect VGG16 --layout width                          # nothing written
+  conv1dify inspect ResNet50 --sizes first --json > plan.json
+  conv1dify inspect model.keras --layout fold --report plan.md --plot plan.png
+  conv1dify plot VGG16 -o vgg16_rf.png --layout flatten --sizes first
+
+exit codes: 0 ok, 1 verification mismatch (--verify), 2 usage or input error.
+"""
+
+REPORT_FORMATS = (".md", ".json", ".html")
+PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 class _UsageError(Exception):
@@ -119,12 +135,25 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_argument(
         "--whole-model", action="store_true", help="verification also runs both whole models on a lifted input"
     )
+    options.add_argument(
+        "--rf-factor",
+        type=float,
+        default=2.0,
+        metavar="X",
+        help="warn when the 1D receptive field is X times smaller than the 2D one (2)",
+    )
     options.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     options.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
+    # Options of the commands that convert and report (convert, inspect).
+    reports = argparse.ArgumentParser(add_help=False)
+    reports.add_argument("--verify", action="store_true", help="verify the 1D model layer by layer; exit 1 on mismatch")
+    reports.add_argument("--report", metavar="FILE", help="also write the report to FILE.md, FILE.json or FILE.html")
+    reports.add_argument("--plot", metavar="FILE", help="also draw receptive fields and lengths to FILE.png/.svg/.pdf")
+
     convert = sub.add_parser(
         "convert",
-        parents=[options],
+        parents=[options, reports],
         help="convert a model file or a keras.applications model and write the 1D model",
         description="Convert a 2D model to 1D, print a side-by-side table and write the 1D model.",
         epilog=EXAMPLES,
@@ -132,8 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
     convert.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
-    convert.add_argument("--verify", action="store_true", help="verify the 1D model layer by layer; exit 1 on mismatch")
     convert.set_defaults(func=_cmd_convert)
+
+    inspect = sub.add_parser(
+        "inspect",
+        parents=[options, reports],
+        help="show what a conversion would do, layer by layer, without writing a model",
+        description="Plan a conversion and show, per layer, the 2D and 1D layers, output shapes, sizes, receptive "
+        "fields, parameters, multiply-adds and weight strategy, with totals and warnings. Writes no model.",
+        epilog=INSPECT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    inspect.set_defaults(func=_cmd_inspect)
+
+    plot = sub.add_parser(
+        "plot",
+        parents=[options],
+        help="draw receptive field and feature-map length per layer, 2D beside 1D",
+        description="Draw the receptive field and feature-map length of every layer of SOURCE and of its 1D "
+        "conversion (PNG, SVG or PDF).",
+        epilog=INSPECT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    plot.add_argument("-o", "--output", required=True, metavar="FIG.png", help="where to write the figure")
+    plot.add_argument("-f", "--force", action="store_true", help="overwrite FIG if it exists")
+    plot.set_defaults(func=_cmd_plot, report=None, verify=False)
 
     verify = sub.add_parser(
         "verify",
@@ -203,23 +255,105 @@ def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
 def _check_output(path: Path, force: bool) -> None:
     if path.suffix != ".keras":
         raise _UsageError(f"the output must end in .keras. Received: -o {str(path)!r}")
+    if path.is_dir():
+        raise _UsageError(f"{str(path)!r} is a folder. Fix: give a file name ending in .keras.")
     if path.exists() and not force:
         raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise _UsageError(f"the output folder does not exist. Received: -o {str(path)!r}")
 
 
 def _save_atomically(model: Any, path: Path) -> None:
     """Write next to the target, then rename: a failure never leaves a half-written file at ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".keras", dir=path.parent)
-    os.close(fd)
-    try:
+    from ._files import atomic_write
+
+    def save(tmp: str) -> None:
         model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+        # NOTE: the temporary file is created owner-only (0600); the model gets what the umask gives any new file.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+
+    try:
+        atomic_write(path, save)
+    except OSError as exc:  # a full disk, a read-only folder: the user's to fix, so one line
+        raise _UsageError(f"cannot write {str(path)!r} ({exc})") from None
+
+
+def _check_extra_outputs(args: argparse.Namespace) -> None:
+    """``--report`` and ``--plot``: a known format and an existing folder, checked before any work."""
+    for flag, value, formats in (("--report", args.report, REPORT_FORMATS), ("--plot", args.plot, PLOT_FORMATS)):
+        if value is None:
+            continue
+        path = Path(value)
+        if path.suffix.lower() not in formats:
+            raise _UsageError(
+                f"{flag} takes a file ending in {', '.join(formats)}. Received: {flag} {value!r}"
+            )
+        if not path.parent.exists():
+            raise _UsageError(f"the folder of {flag} does not exist. Received: {flag} {value!r}")
+
+
+def _stdout() -> Any:
+    from rich.console import Console
+
+    # NOTE: rich wraps to 80 columns when piped; a report in a file or CI log reads better unwrapped.
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:
+    """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
+    with _status(console, "Loading Keras...", progress):
+        _import_keras()
+        from ._convert import _orchestrate
+        from ._inspect import inspection_of
+    with _status(console, f"Loading {args.source}...", progress):
+        model = _load_2d(args, console)
+    with _status(console, f"Converting {model.name}...", progress):
+        conversion = _orchestrate(model, strict=args.strict, **_conversion_options(args))
+        inspection = inspection_of(conversion, rf_factor=args.rf_factor)
+    return model, inspection
+
+
+def _finish(
+    args: argparse.Namespace,
+    console: Any,
+    progress: bool,
+    model: Any,
+    inspection: Any,
+    fields: dict[str, Any] | None = None,
+    lines: Sequence[str] = (),
+) -> int:
+    """What every converting command ends with: verify, report files, figure, stdout, exit code."""
+    from ._report import inspection_dict, inspection_table, verification_table, write_report
+
+    verification = None
+    if args.verify:
+        with _status(console, "Verifying layer by layer...", progress):
+            verification = _verify_args(model, inspection.model, args)
+    if args.report:
+        with _status(console, f"Writing {args.report}...", progress):
+            write_report(Path(args.report), inspection, verification)
+    if args.plot:
+        from ._plot import save_figure
+
+        with _status(console, f"Drawing {args.plot}...", progress):
+            save_figure(inspection, args.plot)
+    if args.json:
+        print(json.dumps({**inspection_dict(inspection, verification), **(fields or {})}, indent=2))
+    elif not args.quiet:
+        stdout = _stdout()
+        stdout.print(inspection_table(inspection))
+        for line in lines:
+            stdout.print(line)
+        for flag in ("report", "plot"):
+            if getattr(args, flag):
+                stdout.print(f"wrote {getattr(args, flag)}")
+        if verification is not None:
+            stdout.print(verification_table(verification))
+    if verification is not None and not verification.ok:
+        return EXIT_MISMATCH
+    return EXIT_OK
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -227,38 +361,46 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     _check_output(out, args.force)
+    _check_extra_outputs(args)
     console = Console(stderr=True)
-    show_progress = not (args.quiet or args.json)
-    _quiet_backend_logs()
-    with _status(console, "Loading Keras...", show_progress):
-        _import_keras()
-        from ._convert import _orchestrate
-        from ._report import conversion_dict, conversion_table, verification_table
-    with _status(console, f"Loading {args.source}...", show_progress):
-        model = _load_2d(args, console)
-    with _status(console, f"Converting {model.name}...", show_progress):
-        conversion = _orchestrate(model, strict=args.strict, **_conversion_options(args))
-    with _status(console, f"Writing {out}...", show_progress):
-        _save_atomically(conversion.model, out)
-    verification = None
-    if args.verify:
-        with _status(console, "Verifying layer by layer...", show_progress):
-            verification = _verify_args(model, conversion.model, args)
+    progress = not (args.quiet or args.json)
+    model, inspection = _converted(args, console, progress)
+    with _status(console, f"Writing {out}...", progress):
+        _save_atomically(inspection.model, out)
+    wrote = f"wrote {out} ({inspection.model.count_params():,} parameters)"
+    return _finish(args, console, progress, model, inspection, {"output": str(out)}, [wrote])
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    _check_extra_outputs(args)
+    console = Console(stderr=True)
+    progress = not (args.quiet or args.json)
+    model, inspection = _converted(args, console, progress)
+    return _finish(args, console, progress, model, inspection)
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    args.plot = args.output
+    _check_extra_outputs(args)
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
+    console = Console(stderr=True)
+    progress = not (args.quiet or args.json)
+    _, inspection = _converted(args, console, progress)
+    from ._plot import save_figure
+
+    with _status(console, f"Drawing {path}...", progress):
+        save_figure(inspection, path)
     if args.json:
-        report = conversion_dict(conversion)
-        report["output"] = str(out)
-        if verification is not None:
-            report["verification"] = verification.to_dict()
-        print(json.dumps(report, indent=2))
+        print(json.dumps({"figure": str(path), **inspection.totals}, indent=2))
     elif not args.quiet:
-        # NOTE: rich wraps to 80 columns when piped; a report in a file or CI log reads better unwrapped.
-        stdout = Console(width=None if sys.stdout.isatty() else 180)
-        stdout.print(conversion_table(conversion))
-        stdout.print(f"wrote {out} ({conversion.model.count_params():,} parameters)")
-        if verification is not None:
-            stdout.print(verification_table(verification))
-    if verification is not None and not verification.ok:
-        return EXIT_MISMATCH
+        _stdout().print(f"wrote {path}: receptive field and feature-map length of {inspection.source} (2D) and "
+                        f"{inspection.name} (1D), {len(inspection.rows)} layers")
     return EXIT_OK
 
 
