@@ -18,6 +18,9 @@ _LAZY = {
     "convert": "._convert",
     "conversion_record": "._record",
     "verify": "._verify",
+    "inspect": "._inspect",
+    "Inspection": "._inspect",
+    "LayerRow": "._inspect",
     "Verification": "._verify",
     "LayerCheck": "._verify",
 }
@@ -29,6 +32,7 @@ __all__ = ["__version__", *sorted(_LAZY), *_SUBMODULES]
 if TYPE_CHECKING:
     from ._convert import convert
     from ._errors import ConversionError
+    from ._inspect import Inspection, LayerRow, inspect
     from ._layout import Layout
     from ._record import conversion_record
     from ._registry import LayerContext, carry_over, register_converter, registered_classes

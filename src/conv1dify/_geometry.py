@@ -104,10 +104,20 @@ def _reshaped(inputs: list[Geometry], in_shape: Shape, out_shape: Shape) -> Geom
     return Geometry(first.rf[:axes_out], first.jump[:axes_out])
 
 
+_GLOBAL_POOLS = (
+    keras.layers.GlobalAveragePooling1D,
+    keras.layers.GlobalAveragePooling2D,
+    keras.layers.GlobalMaxPooling1D,
+    keras.layers.GlobalMaxPooling2D,
+)
+
+
 def _step(layer: Any, inputs: list[Geometry], in_shapes: list[Shape], out_shape: Shape) -> Geometry:
     """The geometry of ``layer``'s output from its inputs' (see the module docstring)."""
     axes = len(_spatial(out_shape))
     spatial_in = [s for s in in_shapes if len(_spatial(s)) > 0]
+    if isinstance(layer, _GLOBAL_POOLS):  # also with keepdims=True, where the output is a 1x1 map
+        return Geometry((math.inf,) * axes, (1.0,) * axes, is_global=True)
     if axes == 0:
         local_vector = not spatial_in and not any(g.is_global for g in inputs)
         return Geometry(is_global=not local_vector)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -142,6 +144,21 @@ class Inspection:
             "layers": [{**row.to_dict(), "sizes": _flat_sizes(row.sizes_1d), "notes": row.notes} for row in self.rows],
         }
 
+    def plot(self, path: str | Path | None = None) -> Any:
+        """A matplotlib figure of receptive field and feature-map length per layer, 2D beside 1D.
+
+        With ``path`` (``.png``, ``.svg`` or ``.pdf``) the figure is also written there.
+        """
+        from ._plot import figure, save_figure
+
+        return figure(self) if path is None else save_figure(self, path)
+
+    def save_report(self, path: str | Path, verification: Any = None) -> None:
+        """Write the report as markdown, JSON or HTML, by the suffix of ``path`` (with a `Verification`)."""
+        from ._report import write_report
+
+        write_report(Path(path), self, verification)
+
     def __repr__(self) -> str:
         t = self.totals
         lines = [
@@ -162,17 +179,9 @@ class Inspection:
 
         from ._report import inspection_table
 
-        console = Console(width=200, record=True, file=_Null(), color_system=None)
+        console = Console(width=200, record=True, file=io.StringIO(), color_system=None)
         console.print(inspection_table(self))
         return console.export_text().rstrip()
-
-
-class _Null:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
 
 
 def human(n: float) -> str:
@@ -383,7 +392,7 @@ def _warnings(inspection: Inspection, rf_factor: float) -> list[InspectWarning]:
         span = _span(row.sizes_1d)
         shapes = record.inputs_1d
         length = shapes[0][0] if shapes and len(shapes[0]) == 2 else None
-        if span > 1 and length is not None and length < span:
+        if span > 1 and length is not None and length < span and not _short_in_2d(row, record):
             warnings.append(
                 InspectWarning(
                     "short-sequence",
@@ -399,12 +408,20 @@ def _warnings(inspection: Inspection, rf_factor: float) -> list[InspectWarning]:
     return warnings
 
 
-def _span(sizes: dict[str, list[int]]) -> int:
+def _span(sizes: dict[str, list[int]], axis: int = 0) -> int:
     window = sizes.get("kernel_size") or sizes.get("pool_size")
     if not window:
         return 1
     dilation = sizes.get("dilation_rate", [1])
-    return (window[0] - 1) * dilation[0] + 1
+    return (window[min(axis, len(window) - 1)] - 1) * dilation[min(axis, len(dilation) - 1)] + 1
+
+
+def _short_in_2d(row: LayerRow, record: LayerRecord) -> bool:
+    """The 2D layer already saw an input shorter than its window: the design's choice, not the conversion's."""
+    shapes = record.inputs_2d
+    if not shapes or len(shapes[0]) != 3:
+        return False
+    return any(d is not None and d < _span(row.sizes_2d, axis) for axis, d in enumerate(shapes[0][:2]))
 
 
 def inspect(

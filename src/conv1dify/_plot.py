@@ -73,12 +73,16 @@ def _kept(inspection: Inspection) -> str:
     return "width" if inspection.layout == "width" else "height (time)"
 
 
-def save_figure(inspection: Inspection, path: str | Path) -> Path:
-    """Draw `figure` and write it to ``path`` (``.png``, ``.svg`` or ``.pdf``), atomically."""
+def save_figure(inspection: Inspection, path: str | Path) -> Any:
+    """Draw `figure`, write it to ``path`` (``.png``, ``.svg`` or ``.pdf``) atomically, and return it."""
+    import matplotlib
+
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"unknown figure format {path.suffix!r}; expected one of {', '.join(FORMATS)}")
     fig = figure(inspection)
     fmt = path.suffix.lower().lstrip(".")
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120))
-    return path
+    # NOTE: SVG text stays text (searchable, editable, smaller) instead of glyph outlines.
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120))
+    return fig
