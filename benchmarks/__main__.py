@@ -1,4 +1,4 @@
-"""``python -m benchmarks NAME [options]``: run one benchmark; each writes its tables to benchmarks/results/."""
+"""``python -m benchmarks NAME [options]``: run one benchmark, or ``all``; each writes to benchmarks/results/."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 BENCHMARKS = {
+    "convert": ("benchmarks.conversion", "conversion time and memory vs clone_model + set_weights"),
+    "memory": ("benchmarks.memory", "peak memory converting EfficientNetB7 and ConvNeXtXLarge vs a budget"),
+    "throughput": ("benchmarks.throughput", "converted vs hand-written 1D inference throughput"),
     "data": ("benchmarks.data_transforms", "throughput of the conv1dify.data layout transforms (GB/s)"),
+    "all": ("benchmarks.suite", "all of the above (--models targets: the quick run of make bench)"),
 }
 
 
@@ -20,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         parser = argparse.ArgumentParser(
             prog="python -m benchmarks",
-            description="Run a conv1dify benchmark. Example: python -m benchmarks data --repeat 7",
+            description="Run a conv1dify benchmark. Example: python -m benchmarks convert --models ResNet50 --repeat 5",
             epilog="benchmarks: " + "; ".join(f"{name}: {what}" for name, (_, what) in BENCHMARKS.items()),
         )
         parser.add_argument("name", choices=sorted(BENCHMARKS))

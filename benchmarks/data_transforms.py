@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -29,27 +27,10 @@ import numpy as np
 
 from conv1dify import data
 
+from ._common import machine
+
 RESULTS = Path(__file__).resolve().parent / "results"
 MIN_BATCH_SECONDS = 0.02  # calls are batched until one timing lasts this long (views take microseconds)
-
-
-def machine() -> dict[str, Any]:
-    """What the numbers were measured on."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-    }
 
 
 def measure(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
@@ -211,7 +192,8 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['repeat']} timings each, median (min-max). GB/s = (bytes read + bytes written) / time; a view "
         "moves no bytes. Time ratio = conv1dify / baseline (1.00 = same speed).",
         "",
-        f"Machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['platform']}, Python {m['python']}, numpy {m['numpy']}. "
+        f"Machine: {m['cpu']}, {m['cpu_count']} CPUs, {m['platform']}, Python {m['python']}, numpy {m['numpy']}, "
+        f"{m['date']}. "
         f"Reference: `x.copy()` {copy['gb_per_s']:.2f} GB/s ({fmt_time(copy['seconds']['median'])}).",
         "",
         "| transform | conv1dify time | conv1dify GB/s | baseline | baseline time | baseline GB/s | time ratio |",
