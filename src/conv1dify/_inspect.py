@@ -308,11 +308,14 @@ def _merged_sizes(layers: list[Any]) -> dict[str, list[int]]:
 
 
 def _strategy(record: LayerRecord, strategy: str | None) -> str | None:
-    if not getattr(record.layer_2d, "weights", None):
+    """The strategy that moved this layer's weights: ``copy`` when they keep their shapes in 1D."""
+    weights_2d = getattr(record.layer_2d, "weights", None)
+    if not weights_2d:
         return None
     if strategy is None or any(n.startswith("freshly initialised") for n in record.notes):
         return None
-    return strategy
+    shapes_1d = [tuple(w.shape) for layer in record.layers_1d for w in getattr(layer, "weights", [])]
+    return "copy" if shapes_1d == [tuple(w.shape) for w in weights_2d] else strategy
 
 
 def _expected(checker: Any, record: LayerRecord) -> str:
