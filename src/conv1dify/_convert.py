@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,9 +100,18 @@ def _for_input(value: PerInput, name: str, option: str) -> int | None:
     raise ConversionError(f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}")
 
 
+def _raised_by_keras(exc: BaseException) -> bool:
+    """Whether an exception was raised inside Keras (a config Keras rejects), not in conv1dify's own code."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and f"{os.sep}keras{os.sep}" in frames[-1].filename
+
+
 def _keras_message(exc: BaseException) -> str:
     """The informative line of a Keras exception, without terminal colour codes."""
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+    text = str(exc)
+    if "Error when deserializing class" in text and "Exception encountered:" in text:
+        text = text.rsplit("Exception encountered:", 1)[1]  # the reason, not the whole config
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in text.splitlines()]
     useful = [line for line in lines if line and not line.startswith("Exception encountered")]
     return useful[0] if useful else type(exc).__name__
 
@@ -449,6 +460,20 @@ class _Rewriter:
             result = converter(op, ctx)
         except ConversionError as exc:
             self.problems.extend(exc.problems or [Problem(op_path, type(op).__name__, str(exc).rstrip("."))])
+            return None
+        except (TypeError, ValueError) as exc:
+            if not _raised_by_keras(exc):
+                raise  # a bug in a converter: let it show
+            # Keras refuses the 1D layer's config (a size policy giving strides and dilation > 1, say)
+            self.problems.append(
+                Problem(
+                    op_path,
+                    type(op).__name__,
+                    "Keras refuses the 1D layer's configuration",
+                    {"sizes": ctx.chosen} if ctx.chosen else {},
+                    f"choose other sizes for this layer (Keras: {_keras_message(exc)})",
+                )
+            )
             return None
         new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
         converted = self.layers[id(op)] = _Converted(new_layers, ctx.chosen, ctx.notes)

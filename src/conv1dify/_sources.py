@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,44 @@ def default_input_shape(name: str) -> tuple[int, int, int]:
     return (size, size, 3)
 
 
+# Keras' refusal to deserialize code in safe mode ("... passing `safe_mode=False` ...").
+_SAFE_MODE_REFUSAL = re.compile(r"safe_mode|arbitrary code execution", re.IGNORECASE)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, without terminal colour codes."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(exc).splitlines()]
+    return next((line for line in lines if line), type(exc).__name__)
+
+
+def _check_model_file(path: Path, source: str) -> None:
+    """Say plainly what is wrong with a file Keras could not read, before Keras words it (often misleadingly)."""
+    fix = "Fix: pass a .keras or .h5 file saved by Keras, or the name of a keras.applications model."
+    if path.is_dir():
+        raise ConversionError(f"Expected a model file, got a folder. Received: {source!r}. {fix}")
+    if not path.is_file():
+        raise ConversionError(f"Model file not found. Received: {source!r}. Fix: check the path.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ConversionError(f"Cannot load {source!r}: the file is empty (0 bytes). {fix}")
+    suffix = path.suffix.lower()
+    # NOTE: Keras answers a .keras file that is no zip archive with "File not found", which sends users to
+    # check a path that is fine; a truncated download or a renamed text file is the usual cause.
+    if suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ConversionError(
+            f"Cannot load {source!r}: not a .keras archive (a .keras file is a zip archive; this one is "
+            f"truncated or in another format, {size:,} bytes). {fix}"
+        )
+    if suffix in (".h5", ".hdf5"):
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+        if head != b"\x89HDF\r\n\x1a\n":
+            raise ConversionError(
+                f"Cannot load {source!r}: not an HDF5 file (a legacy .h5 model starts with the HDF5 signature; "
+                f"this one is in another format, {size:,} bytes). {fix}"
+            )
+
+
 def load_source(
     source: str,
     *,
@@ -49,12 +89,17 @@ def load_source(
 
     path = Path(source)
     if path.suffix.lower() in MODEL_SUFFIXES or path.exists():
-        if not path.is_file():
-            raise ConversionError(f"Model file not found. Received: {source!r}. Fix: check the path.")
+        _check_model_file(path, source)
         try:
             model = keras.models.load_model(path, compile=False, safe_mode=safe_mode)
         except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = _first_line(exc)
+            if _SAFE_MODE_REFUSAL.search(first):
+                raise ConversionError(
+                    f"Refused to load {source!r}: it holds a Lambda layer (or other code) that would run as "
+                    "Python code on loading, which Keras' safe mode forbids. Fix: pass --unsafe, only if you "
+                    "trust the file."
+                ) from None
             raise ConversionError(
                 f"Cannot load {source!r} as a Keras model ({first}). Fix: pass a .keras or .h5 file "
                 "saved by Keras, or the name of a keras.applications model."
@@ -74,7 +119,7 @@ def load_source(
         try:
             model = build(weights=app_weights, include_top=include_top, input_shape=shape)
         except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = _first_line(exc)
             raise ConversionError(f"Cannot build {name} with input_shape={shape} ({first}).") from None
     if weights not in (None, "imagenet"):
         if not os.path.isfile(weights):
@@ -82,7 +127,7 @@ def load_source(
         try:
             model.load_weights(weights)
         except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            first = _first_line(exc)
             raise ConversionError(
                 f"Cannot load 2D weights from {weights!r} into {model.name} ({first})."
             ) from None

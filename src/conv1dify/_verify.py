@@ -277,7 +277,9 @@ class _Checker:
         else:
             xs, lifted = self._inputs(record, layer, mode)
             if xs is None:
-                return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail="input shape unknown")
+                return LayerCheck(
+                    **base, identity=mode, status=APPROXIMATE, detail="input shape unknown or no reshape of the 2D map"
+                )
         try:
             want_2d = np.asarray(layer(*_args(lifted), training=False))
             got = np.asarray(_run(layers_1d, xs))
@@ -292,6 +294,17 @@ class _Checker:
             ):
                 # a flattened 2D map, read in the sequence's pixel order
                 want_2d = want_2d.reshape(want_2d.shape[0], *(int(d or 0) for d in map_2d))
+            lifted_map = lifted[0].shape[1:] if len(lifted) == 1 else ()
+            if (
+                mode in ("repeat", "one-row")
+                and want_2d.ndim == 2
+                and got.ndim == 2
+                and len(lifted_map) == 3
+                and want_2d.shape[1] == math.prod(lifted_map) != got.shape[1]
+            ):
+                # a lifted map flattened to a vector (Flatten, Reshape): the 1D model flattens one row of it
+                want_2d = want_2d.reshape(want_2d.shape[0], *lifted_map)
+                want_2d = self.lower(want_2d, mode, got.shape[1:], row_out).reshape(got.shape)
             want = self.lower(want_2d, mode, got.shape[1:], row_out)
         except Exception as exc:  # the 2D layer cannot take the lifted input: no identity to check
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -309,7 +322,11 @@ class _Checker:
         multi = len(record.inputs_2d) > 1
         for shape_2d, shape_1d in zip(record.inputs_2d, record.inputs_1d, strict=True):
             shape = tuple(16 if d is None else d for d in shape_1d)
-            if mode == "unflatten" and len(shape_2d) == 3 and None in shape_2d:
+            if mode == "unflatten" and len(shape_2d) == 3 and (
+                None in shape_2d or math.prod(shape) != math.prod(int(d or 0) for d in shape_2d)
+            ):
+                # NOTE: a `valid` window under `area` shortens the sequence by more than the 2D map loses, so
+                # the 1D map is no reshape of the 2D one and there is nothing to unflatten.
                 return None, None
             x = self.rng.normal(size=(2, *shape)).astype("float32")
             size, row = 1, 0
