@@ -1,7 +1,8 @@
 """Every keras.applications architecture converts, runs, and leaves no 2D layer behind.
 
 The models are built with ``weights=None`` at 96x96 (every architecture accepts it with ``include_top=False``),
-converted under ``flatten`` and ``width``, and run on the new 1D input shape.
+converted under ``flatten`` and ``width``, and run on the new 1D input shape. The conversion goes through
+`conv1dify.inspect`, so its geometry walk meets every architecture too.
 """
 
 import keras
@@ -28,7 +29,16 @@ def _layers(model):
 
 
 def _check(model_2d, layout):
-    model_1d = conv1dify.convert(model_2d, layout=layout)
+    report = conv1dify.inspect(model_2d, layout=layout)
+    model_1d = report.model
+    assert report.totals["macs_1d"] > 0 and report.totals["params_1d"] == model_1d.count_params()
+    if layout == "width":
+        # `kept` sizes keep every kernel, stride and pool along width: the 1D geometry of each layer is the
+        # 2D geometry along width, computed independently from each model's own layers
+        for row in report.rows:
+            assert (row.rf_1d is None) == (row.rf_2d is None), row.path
+            if row.rf_2d is not None:
+                assert (row.rf_1d, row.jump_1d) == (row.rf_2d[1], row.jump_2d[1]), row.path
     left_2d = sorted({type(lyr).__name__ for lyr in _layers(model_1d) if "2D" in type(lyr).__name__})
     assert not left_2d, f"2D layers left: {left_2d}"
     length = SIZE * SIZE if layout == "flatten" else SIZE

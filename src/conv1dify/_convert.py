@@ -58,11 +58,16 @@ class LayerRecord:
 
     @property
     def params_2d(self) -> int:
-        return 0 if self.layer_2d is None else int(self.layer_2d.count_params())
+        return _params(self.layer_2d)
 
     @property
     def params_1d(self) -> int:
-        return sum(int(layer.count_params()) for layer in self.layers_1d)
+        return sum(_params(layer) for layer in self.layers_1d)
+
+
+def _params(op: Any) -> int:
+    """Parameters of a layer; 0 for a raw ``keras.ops`` operation in the graph, which holds none."""
+    return int(op.count_params()) if isinstance(op, keras.layers.Layer) else 0
 
 
 @dataclass
