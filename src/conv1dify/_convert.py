@@ -187,6 +187,53 @@ class _Converted:
     notes: list[str]
 
 
+class _PlaceholderInit:
+    """While building 1D layers whose weights are about to be carried over, create their variables as zeros.
+
+    NOTE: drawing the random kernels that the transfer overwrites right away was about a quarter of a
+    conversion's time. Keras initializers are seeded when they are created, not when they are called, so
+    `initialize` (the weights could not be carried over after all) gives the very values the build would have.
+    Only ``add_weight`` of these layer instances is wrapped, for the ``with`` block; configs are untouched.
+    """
+
+    def __init__(self, layers: list[Any]) -> None:
+        self.layers = [layer for layer in layers if isinstance(layer, keras.layers.Layer) and not layer.built]
+        self.created: list[tuple[Any, Any]] = []  # (variable, the initializer its layer asked for)
+
+    def __enter__(self) -> _PlaceholderInit:
+        for layer in self.layers:
+            object.__setattr__(layer, "add_weight", self._wrap(layer))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for layer in self.layers:
+            if "add_weight" in vars(layer):
+                object.__delattr__(layer, "add_weight")
+
+    def _wrap(self, layer: Any) -> Any:
+        add_weight = type(layer).add_weight
+
+        def placeholder(*args: Any, **kwargs: Any) -> Any:
+            args_list = list(args)
+            if len(args_list) > 1:  # add_weight(shape, initializer, ...)
+                initializer, args_list[1] = args_list[1], "zeros"
+            else:
+                initializer = kwargs.get("initializer")
+                if initializer is not None:
+                    kwargs["initializer"] = "zeros"
+            variable = add_weight(layer, *args_list, **kwargs)
+            if initializer is not None:
+                self.created.append((variable, initializer))
+            return variable
+
+        return placeholder
+
+    def initialize(self) -> None:
+        """Give every placeholder variable the value its own initializer gives."""
+        for variable, initializer in self.created:
+            variable.assign(keras.initializers.get(initializer)(tuple(variable.shape), dtype=variable.dtype))
+
+
 class _Rewriter:
     """Rebuilds one model tree; converted layers and sub-models are cached so shared ones stay shared."""
 
@@ -389,27 +436,37 @@ class _Rewriter:
                 return None
             converted, new_layers = layer_converted, layer_converted.layers
         args, kwargs = node.arguments.fill_in(values)
+        pending = self.pending.pop(id(new_layers[0]), None)
+        placeholders = _PlaceholderInit(new_layers if pending is not None and self._carries(pending[0]) else [])
         try:
-            out = new_layers[0](*args, **kwargs)
-            for extra in new_layers[1:]:
-                out = extra(out)
+            with placeholders:
+                out = new_layers[0](*args, **kwargs)
+                for extra in new_layers[1:]:
+                    out = extra(out)
         except Exception as exc:  # Keras' own shape errors, reported against the layer that caused them
             message = _keras_message(exc)
             if "zero or negative" in message:
                 self.too_short.append(op_path)
+            what = "its 1D counterpart cannot run on the converted input"
+            fix = "check the layout, sizes and input_length options"
+            first_call = next((r for r in self.records if r.layer_2d is op), None)
+            if first_call is not None and first_call.inputs_1d != [_shape(t) for t in ins_1d]:
+                # NOTE: a shared 2D layer stays one shared 1D layer, built for its first call's input; the fold
+                # layout's folded input or channels=N reach some calls of it and not others.
+                what = f"a shared layer whose calls get different 1D inputs (its first call got {first_call.inputs_1d})"
+                fix = "give each call its own layer, or convert without the fold layout or channels=N"
             self.problems.append(
                 Problem(
                     op_path,
                     type(op).__name__,
-                    "its 1D counterpart cannot run on the converted input",
+                    what,
                     {"input_shapes": [_shape(t) for t in ins_1d]},
-                    f"check the layout, sizes and input_length options (Keras: {message})",
+                    f"{fix} (Keras: {message})",
                 )
             )
             return None
-        pending = self.pending.pop(id(new_layers[0]), None)
-        if pending is not None:
-            self._transfer(*pending, new_layers)  # the call above built the 1D layers
+        if pending is not None and not self._transfer(*pending, new_layers):  # the call above built the 1D layers
+            placeholders.initialize()
         outs_1d = tree.flatten(out)
         self._track_flatten(op, ins_2d, ins_1d, node.outputs)
         # Depthwise filters keep each folded (width, channel) column apart; other kernels mix channels.
@@ -505,15 +562,19 @@ class _Rewriter:
 
         return order_indices(self.layout.order, weight.shape[0], weight.shape[1])
 
-    def _transfer(self, op: Any, ctx: LayerContext, new_layers: list[Any]) -> None:
-        """Carry the 2D layer's weights into its 1D layer, or keep the fresh ones and say why."""
-        if self.strategy is None or not getattr(op, "weights", None):
-            return  # raw ops hold no weights
+    def _carries(self, op: Any) -> bool:
+        """Whether `_transfer` will try to carry ``op``'s weights over."""
+        return self.strategy is not None and bool(getattr(op, "weights", None))  # raw ops hold no weights
+
+    def _transfer(self, op: Any, ctx: LayerContext, new_layers: list[Any]) -> bool:
+        """Carry the 2D layer's weights into its 1D layer (``True``), or keep the fresh ones and say why."""
+        if not self._carries(op):
+            return False
         weighted = [layer for layer in new_layers if getattr(layer, "weights", None)]
         if len(weighted) != 1:
             # never silently: several weighted 1D layers for one 2D layer have no transfer rule yet
             ctx.note(f"freshly initialised: the 2D weights map onto {len(weighted)} weighted 1D layers")
-            return
+            return False
         target = weighted[0]
         try:
             if ctx.weights is not None:
@@ -537,6 +598,8 @@ class _Rewriter:
                 )
             else:
                 ctx.note(f"freshly initialised: {reason}")
+            return False
+        return True
 
 
 def _orchestrate(
