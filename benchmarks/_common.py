@@ -175,10 +175,12 @@ def weight_bytes(model: Any) -> int:
 # Output -----------------------------------------------------------------------------------------------
 
 
-def write(out: Path, stem: str, text: str, result: dict[str, Any]) -> None:
-    """``out/stem.md`` and ``out/stem.json``, and the table on stdout."""
+def write(out: Path, stem: str, text: str, result: dict[str, Any], quiet: bool = False) -> None:
+    """``out/stem.md`` and ``out/stem.json``, and the table on stdout unless ``quiet``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{stem}.md").write_text(text)
     (out / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str) + "\n")
+    if quiet:
+        return
     sys.stdout.write(text)
     print(f"\nwrote {out / (stem + '.md')} and {out / (stem + '.json')}", flush=True)

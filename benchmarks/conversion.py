@@ -18,6 +18,7 @@ import argparse
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,11 +68,15 @@ def run_job(job: dict[str, Any], timeout: float = 3600) -> dict[str, Any]:
     return {"name": job["name"], "error": f"exit code {proc.returncode}: {tail}"}
 
 
-def run(models: list[str], repeat: int, layout: str) -> dict[str, Any]:
+def run(
+    models: list[str], repeat: int, layout: str, progress: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Every model's row; ``progress`` gets the result so far after each model (a long run leaves a table)."""
     import keras  # noqa: F401  (so the machine description names the library versions)
 
     info = machine()
-    rows = []
+    rows: list[dict[str, Any]] = []
+    result = {"machine": info, "layout": layout, "repeat": repeat, "ratio_target": RATIO_TARGET, "rows": rows}
     for i, name in enumerate(models, 1):
         print(f"[{i}/{len(models)}] {name}", file=sys.stderr, flush=True)
         row = run_job({"kind": "convert", "name": name, "layout": layout, "repeat": repeat})
@@ -81,7 +86,9 @@ def run(models: list[str], repeat: int, layout: str) -> dict[str, Any]:
             row["ratio_cpu"] = s["convert_cpu"]["median"] / s["floor_cpu"]["median"]
             row["target"] = RATIO_TARGET if name in TARGETS else None
         rows.append(row)
-    return {"machine": info, "layout": layout, "repeat": repeat, "ratio_target": RATIO_TARGET, "rows": rows}
+        if progress is not None:
+            progress(result)
+    return result
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -132,7 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    result = run(pick_models(args.models), args.repeat, args.layout)
     # NOTE: the hour-long run over every model keeps its own table, so a quick `make bench` does not replace it.
-    write(args.out, "conversion_all" if args.models == "all" else "conversion", markdown(result), result)
+    stem = "conversion_all" if args.models == "all" else "conversion"
+
+    def save(result: dict[str, Any]) -> None:
+        write(args.out, stem, markdown(result), result, quiet=True)
+
+    result = run(pick_models(args.models), args.repeat, args.layout, save)
+    write(args.out, stem, markdown(result), result)
     return 0
