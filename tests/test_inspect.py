@@ -237,3 +237,16 @@ def test_inspect_takes_a_model_name_and_plots_both_models(tmp_path):
     markdown = (tmp_path / "plan.md").read_text()
     assert "| block5_conv3 |" in markdown and "## Warnings" in markdown
     assert not math.isnan(report.totals["receptive_field_1d"])
+
+
+def test_conversion_reports_progress_node_by_node():
+    from conv1dify._convert import _orchestrate
+
+    inner_in = keras.Input((8, 8, 4))
+    inner = keras.Model(inner_in, layers.Conv2D(4, 3, padding="same")(inner_in), name="block")
+    x = keras.Input((8, 8, 4))
+    y = layers.Add()([inner(x), inner(layers.ReLU()(x))])  # the block is called twice, rebuilt once
+    calls = []
+    _orchestrate(keras.Model(x, y), layout="height", progress=lambda done, total: calls.append((done, total)))
+    # outer graph: block, relu, block, add = 4 nodes; inside the block: 1 conv
+    assert calls == [(i, 5) for i in range(1, 6)]

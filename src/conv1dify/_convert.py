@@ -6,7 +6,7 @@ import math
 import os
 import re
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,6 +249,7 @@ class _Rewriter:
     ) -> None:
         self.strategy = strategy
         self.strict = strict
+        self.on_node: Callable[[], None] | None = None  # called after each graph node, for progress bars
         self.layout = layout
         self.sizes = sizes
         self.input_length = input_length
@@ -403,6 +404,8 @@ class _Rewriter:
                 new_layers = self._node(node, path, values, folded)
                 if new_layers:
                     sequence.extend(new_layers)
+                if self.on_node is not None:
+                    self.on_node()
 
         if any(id(x) not in values for x in graph.outputs):
             return None
@@ -614,7 +617,9 @@ def _orchestrate(
     strict: bool = False,
     order: str | None = None,
     name: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Conversion:
+    """`convert`, returning the whole `Conversion`; ``progress(done, total)`` is called after each graph node."""
     if not isinstance(model, keras.Model):
         raise ConversionError(f"convert() takes a keras.Model. Received: {type(model).__name__}")
     layout = get_layout(layout)
@@ -639,6 +644,14 @@ def _orchestrate(
         )
     strategy = _resolve_strategy(weights, layout, policy)
     rewriter = _Rewriter(layout, policy, input_length, channels, keep_input, strategy, strict)
+    if progress is not None:
+        total, done = _count_nodes(model, set()), [0]
+
+        def step() -> None:
+            done[0] += 1
+            progress(done[0], total)
+
+        rewriter.on_node = step
     new = rewriter.rebuild(model, model.name, name or f"{model.name}_1d")
     if rewriter.too_short:
         _raise_too_short(model, rewriter, input_length)
@@ -662,6 +675,22 @@ def _orchestrate(
         },
     )
     return Conversion(new, model, layout, policy, rewriter.records, strategy)
+
+
+def _count_nodes(model: keras.Model, seen: set[int]) -> int:
+    """Graph nodes the rewriter visits: each sub-model's inside once, however often it is called."""
+    graph = _graph(model)
+    count = 0
+    for nodes in graph._nodes_by_depth.values():
+        for node in nodes:
+            if node.is_input or node.operation is None:
+                continue
+            count += 1
+            op = node.operation
+            if isinstance(op, keras.Model) and _graph(op) is not None and id(op) not in seen:
+                seen.add(id(op))
+                count += _count_nodes(op, seen)
+    return count
 
 
 def _resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:

@@ -309,10 +309,30 @@ def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[
         from ._inspect import inspection_of
     with _status(console, f"Loading {args.source}...", progress):
         model = _load_2d(args, console)
-    with _status(console, f"Converting {model.name}...", progress):
-        conversion = _orchestrate(model, strict=args.strict, **_conversion_options(args))
+    with _progress_bar(console, f"Converting {model.name}", progress) as advance:
+        conversion = _orchestrate(model, strict=args.strict, progress=advance, **_conversion_options(args))
+    with _status(console, "Measuring receptive fields and multiply-adds...", progress):
         inspection = inspection_of(conversion, rf_factor=args.rf_factor)
     return model, inspection
+
+
+@contextlib.contextmanager
+def _progress_bar(console: Any, message: str, enabled: bool) -> Iterator[Any]:
+    """A bar over the graph's nodes (big models take tens of seconds); ``None`` when disabled."""
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("layers"),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(message, total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
 
 
 def _finish(
