@@ -4,3 +4,16 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+# The fuzz test's budget and seed (tests/test_fuzz.py), resolved once here so pytest's header can print them.
+if os.environ.get("CONV1DIFY_FUZZ_SEED", "").lower() == "random":
+    os.environ["CONV1DIFY_FUZZ_SEED"] = str(int.from_bytes(os.urandom(4), "little"))
+
+
+def pytest_report_header(config):
+    seed = os.environ.get("CONV1DIFY_FUZZ_SEED", "20261125")
+    examples = os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "150")
+    return (
+        f"conv1dify fuzz: {examples} examples, seed {seed} "
+        f"(reproduce: CONV1DIFY_FUZZ_SEED={seed} CONV1DIFY_FUZZ_EXAMPLES={examples} pytest tests/test_fuzz.py)"
+    )

@@ -94,8 +94,9 @@ CASES = [
     Case(L.GlobalAveragePooling2D, "keepdims-width",
          lambda x: L.GlobalAveragePooling2D(keepdims=True, name="t")(x),
          "width", L.GlobalAveragePooling1D, {"keepdims": True}, (1, 3)),
+    # on the folded input it pools the folded width too (then reshape (6, 3) and pool): the 2D layer's 3 values
     Case(L.GlobalAveragePooling2D, "fold", lambda x: L.GlobalAveragePooling2D(name="t")(x),
-         "fold", L.GlobalAveragePooling1D, {"keepdims": False}, (18,)),
+         "fold", L.GlobalAveragePooling1D, {"keepdims": False}, (3,)),
     # BatchNormalization -------------------------------------------------------------------------------
     # ResNet's hard-coded channel axis 3 -> -1; gamma, beta, mean, variance per channel
     Case(L.BatchNormalization, "axis3-flatten", lambda x: L.BatchNormalization(axis=3, name="t")(x),

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from keras.ops import convert_to_numpy
 
 import conv1dify
 from conv1dify import _convert, _registry
@@ -32,7 +33,7 @@ def fingerprint(model):
         "config": json.dumps(model.get_config(), sort_keys=True, default=str),
         "nodes": {layer.path: len(layer._inbound_nodes) for layer in _all_layers(model)},
         "trainable": {layer.path: layer.trainable for layer in _all_layers(model)},
-        "predictions": [hashlib.sha256(np.asarray(y).tobytes()).hexdigest() for y in outputs],
+        "predictions": [hashlib.sha256(convert_to_numpy(y).tobytes()).hexdigest() for y in outputs],
     }
 
 
@@ -147,8 +148,9 @@ def test_source_unchanged_when_a_converter_fails_halfway(restore_registry, monke
     real_transfer = _convert._Rewriter._transfer
 
     def logged_transfer(self, op, ctx, new_layers):
-        real_transfer(self, op, ctx, new_layers)
+        carried = real_transfer(self, op, ctx, new_layers)
         transferred.append(ctx.path)
+        return carried
 
     monkeypatch.setattr(_convert._Rewriter, "_transfer", logged_transfer)
 
@@ -177,7 +179,7 @@ def test_source_unchanged_when_weight_transfer_fails_halfway(monkeypatch):
             # half a weight copy (the 1D layer's first variable), then the process runs out of luck
             new_layers[0].weights[0].assign(np.zeros(new_layers[0].weights[0].shape, "float32"))
             raise MemoryError("out of memory while copying weights")
-        real_transfer(self, op, ctx, new_layers)
+        return real_transfer(self, op, ctx, new_layers)
 
     monkeypatch.setattr(_convert._Rewriter, "_transfer", transfer_then_fail)
     with pytest.raises(MemoryError):

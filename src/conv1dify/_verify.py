@@ -159,11 +159,41 @@ class _Checker:
         if self.layout == "flatten":
             return "unflatten", not _has_extent(layer)
         weighted = bool(getattr(layer, "weights", None))
+        kept = self.follows_kept_axis(record)
         if self.strategy == "center" and weighted:
-            return "one-row", self.row_plan(layer)[3]
+            return "one-row", self.row_plan(layer)[3] and kept
         # NOTE: a layer without weights (pooling, padding, activations) follows the `repeat` identity
         # whatever the weight strategy: identical rows pool, pad and activate to the same row.
-        return "repeat", self.strategy == "sum" or not weighted
+        return "repeat", (self.strategy == "sum" or not weighted) and kept
+
+    def follows_kept_axis(self, record: LayerRecord) -> bool:
+        """Whether the 1D layer's windows, strides, paddings are the 2D layer's along the kept axis.
+
+        Lifted identities compare the 2D layer along the kept axis with the 1D layer; a size policy that reads
+        another axis (``first`` under ``width``: a ``(1, 3)`` pool becomes a pool of 1) breaks them by design.
+        """
+        if self.dropped is None or not record.layers_1d:
+            return True
+        kept = 1 - self.dropped
+        cfg_2d, cfg_1d = record.layer_2d.get_config(), record.layers_1d[0].get_config()
+        for key, value in record.sizes.items():  # what the size policy chose, whatever layers carry it out
+            value_2d = cfg_2d.get(key)
+            if isinstance(value_2d, (list, tuple)) and len(value_2d) == 2 and int(value) != int(value_2d[kept]):
+                return False
+        for key in (*_EXTENT_KEYS, "dilation_rate", "padding", "cropping"):
+            value_2d, value_1d = cfg_2d.get(key), cfg_1d.get(key)
+            if value_2d is None or value_1d is None or isinstance(value_2d, str) or isinstance(value_1d, str):
+                continue
+            if key in ("padding", "cropping"):
+                pair_1d = (value_1d, value_1d) if isinstance(value_1d, int) else tuple(value_1d)
+                if _pair_of(value_2d, kept) != tuple(int(v) for v in pair_1d):
+                    return False
+            else:
+                one_d = value_1d if isinstance(value_1d, int) else value_1d[0]
+                two_d = value_2d if isinstance(value_2d, int) else tuple(value_2d)[kept]
+                if int(one_d) != int(two_d):
+                    return False
+        return True
 
     def expected(self, record: LayerRecord) -> str:
         """The status the identity promises, before any number is computed: exact, approximate or fresh."""
@@ -196,6 +226,12 @@ class _Checker:
             stride = _pair_of(cfg["strides"], axis)[0]
             return 1, 0, 0, _extent(layer, axis) == 1 or (cfg.get("padding") == "same" and stride == 1)
         reach = _extent(layer, axis)
+        if reach > 1 and cfg.get("padding") == "same" and "kernel_size" in cfg:
+            kernel = _pair_of(cfg["kernel_size"], axis)[0]
+            dilation = _pair_of(cfg.get("dilation_rate", 1), axis)[0]
+            # NOTE: `same` pads (span - 1) // 2 before a one-row input, where tap (k - 1) // 2 (the one `center`
+            # keeps) meets it; a dilated even kernel steps over the row, and the 2D output is the bias alone.
+            return 1, 0, 0, ((kernel - 1) // 2) * dilation == ((kernel - 1) * dilation) // 2
         if reach == 1 or cfg.get("padding") != "valid" or "size" in cfg:
             return 1, 0, 0, True
         if "pool_size" in cfg:
@@ -281,8 +317,8 @@ class _Checker:
                     **base, identity=mode, status=APPROXIMATE, detail="input shape unknown or no reshape of the 2D map"
                 )
         try:
-            want_2d = np.asarray(layer(*_args(lifted), training=False))
-            got = np.asarray(_run(layers_1d, xs))
+            want_2d = keras.ops.convert_to_numpy(layer(*_args(lifted), training=False))
+            got = keras.ops.convert_to_numpy(_run(layers_1d, xs))
             row_out = self.row_plan(layer)[2] if mode == "one-row" else None
             map_2d = record.inputs_2d[0]
             if (
@@ -328,6 +364,8 @@ class _Checker:
                 # NOTE: a `valid` window under `area` shortens the sequence by more than the 2D map loses, so
                 # the 1D map is no reshape of the 2D one and there is nothing to unflatten.
                 return None, None
+            if mode == "unfold" and len(shape_2d) == 3 and shape[-1] != (shape_2d[1] or 0) * (shape_2d[2] or 0):
+                return None, None  # channels=N replaced the folded input: nothing to unfold
             x = self.rng.normal(size=(2, *shape)).astype("float32")
             size, row = 1, 0
             if mode == "one-row" and len(shape_2d) == 3 and not multi:
@@ -423,6 +461,9 @@ def verify(
         if isinstance(record.layer_2d, keras.layers.InputLayer) or record.path in seen:
             continue
         seen.add(record.path)  # a shared layer is one layer: check it once
+        if not isinstance(record.layer_2d, keras.layers.Layer):
+            checks.append(checker.check(record, record.layers_1d))  # a raw keras.ops call: no layer to look up
+            continue
         nesting = record.path.removeprefix(root).split("/")[:-1]
         try:
             layers_1d = [_find(model_1d, [*nesting, lyr.name]) for lyr in record.layers_1d]
@@ -473,13 +514,15 @@ def _whole(
             and (layer.get_config().get("padding") == "same" or isinstance(layer, keras.layers.ZeroPadding2D))
             for layer in layers
         )
+        # and only if every layer's own identity was claimed (a size policy reading the dropped axis breaks it)
+        claimed = claimed and not any(c.identity.startswith("none") or c.status == FRESH for c in checks)
     shape_2d = tuple(model_2d.inputs[0].shape[1:])
     shape_1d = tuple(16 if d is None else d for d in model_1d.inputs[0].shape[1:])
     x = checker.rng.normal(size=(2, *shape_1d)).astype("float32")
     size = 1 if mode == "one-row" else int(shape_2d[checker.dropped] or 16)
     try:
-        want_2d = np.asarray(model_2d(checker.lift(x, shape_2d, mode, size), training=False))
-        got = np.asarray(model_1d(x, training=False))
+        want_2d = keras.ops.convert_to_numpy(model_2d(checker.lift(x, shape_2d, mode, size), training=False))
+        got = keras.ops.convert_to_numpy(model_1d(x, training=False))
         want = checker.lower(want_2d, mode, got.shape[1:])
     except Exception as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -34,9 +34,18 @@ _SEQUENCE, _CHANNELS = 1, 2
 def batch_normalization(
     layer: keras.layers.BatchNormalization, ctx: LayerContext
 ) -> keras.layers.BatchNormalization:
-    """BatchNormalization over the channel axis (``-1`` or ResNet's hard-coded ``3``) -> ``axis=-1``."""
+    """BatchNormalization over the channel axis (``-1`` or ResNet's hard-coded ``3``) -> ``axis=-1``.
+
+    On ``fold``'s folded input ``(H, W*C)`` each folded channel ``w*C + c`` gets channel ``c``'s parameters
+    and statistics, tiled ``W`` times: the 2D layer at inference, exactly.
+    """
     cfg = ctx.config
     cfg["axis"] = ctx.channel_axis(cfg["axis"])
+    shape_2d, shape_1d = (ctx.inputs_2d or [()])[0], (ctx.inputs_1d or [()])[0]
+    if ctx.folded and len(shape_2d) == 3 and shape_2d[1] and shape_2d[2] and shape_1d[-1] == shape_2d[1] * shape_2d[2]:
+        width = int(shape_2d[1])
+        ctx.weights = lambda: [np.tile(w, width) for w in layer.get_weights()]
+        ctx.note(f"parameters and statistics tiled over the folded width ({width}): exact at inference")
     return keras.layers.BatchNormalization.from_config(cfg)
 
 

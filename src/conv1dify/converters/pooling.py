@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
 from .._registry import LayerContext, channels_last_config, register_converter
@@ -26,14 +28,33 @@ def average_pooling2d(
 @register_converter(keras.layers.GlobalMaxPooling2D)
 def global_max_pooling2d(
     layer: keras.layers.GlobalMaxPooling2D, ctx: LayerContext
-) -> keras.layers.GlobalMaxPooling1D:
+) -> Any:
     """GlobalMaxPooling2D -> GlobalMaxPooling1D; ``keepdims`` gives ``(1, C)`` instead of ``(1, 1, C)``."""
-    return keras.layers.GlobalMaxPooling1D.from_config(channels_last_config(ctx))
+    return _global(keras.layers.GlobalMaxPooling1D, layer, ctx)
 
 
 @register_converter(keras.layers.GlobalAveragePooling2D)
 def global_average_pooling2d(
     layer: keras.layers.GlobalAveragePooling2D, ctx: LayerContext
-) -> keras.layers.GlobalAveragePooling1D:
+) -> Any:
     """GlobalAveragePooling2D -> GlobalAveragePooling1D; ``keepdims`` gives ``(1, C)``."""
-    return keras.layers.GlobalAveragePooling1D.from_config(channels_last_config(ctx))
+    return _global(keras.layers.GlobalAveragePooling1D, layer, ctx)
+
+
+def _global(cls: Any, layer: keras.layers.Layer, ctx: LayerContext) -> Any:
+    """The 1D global pooling; on ``fold``'s folded input ``(H, W*C)`` it pools the folded width too.
+
+    Pooling the sequence leaves ``W*C`` values; a reshape to ``(W, C)`` and a second pooling over ``W`` give
+    the 2D layer's ``C`` (the max of maxima, or the mean of means over equal counts).
+    """
+    cfg = channels_last_config(ctx)
+    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
+    w, c = shape_2d[1], shape_2d[2]
+    if not (ctx.folded and w is not None and c is not None and w > 1 and shape_1d[-1] == w * c):
+        return cls.from_config(cfg)
+    ctx.note(f"pools the folded width too: reshape to (W, C) = ({w}, {c}) and pool again (exact)")
+    return [
+        cls.from_config({**cfg, "keepdims": False, "name": f"{layer.name}_sequence"}),
+        keras.layers.Reshape((w, c), name=f"{layer.name}_unfold"),
+        cls.from_config(cfg),  # the layer that gives the 2D layer's output keeps its name
+    ]
