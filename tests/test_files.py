@@ -291,3 +291,9 @@ def test_a_save_failing_midway_leaves_no_partial_file(files, tmp_path, error, co
     assert re.fullmatch(line, result.stderr.strip()), result.stderr
     assert out.read_bytes() == b"previous model"
     assert sorted(os.listdir(tmp_path)) == ["out.keras"], "a temporary file was left behind"
+
+
+def test_verify_names_what_is_wrong_with_an_unreadable_1d_model(files, tmp_path):
+    result = run("verify", str(files / "good.keras"), str(files / "truncated.keras"))
+    assert result.returncode == 2
+    assert re.search(r"Cannot load '.*truncated\.keras': not a \.keras archive", one_error_line(result.stderr))

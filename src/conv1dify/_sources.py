@@ -76,6 +76,28 @@ def _check_model_file(path: Path, source: str) -> None:
             )
 
 
+def load_model_file(source: str, *, safe_mode: bool = True) -> Any:
+    """Load a ``.keras``/``.h5`` model file, or raise a one-line `ConversionError` that says what is wrong."""
+    import keras
+
+    path = Path(source)
+    _check_model_file(path, source)
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=safe_mode)
+    except Exception as exc:
+        first = _first_line(exc)
+        if _SAFE_MODE_REFUSAL.search(first):
+            raise ConversionError(
+                f"Refused to load {source!r}: it holds a Lambda layer (or other code) that would run as "
+                "Python code on loading, which Keras' safe mode forbids. Fix: pass --unsafe, only if you "
+                "trust the file."
+            ) from None
+        raise ConversionError(
+            f"Cannot load {source!r} as a Keras model ({first}). Fix: pass a .keras or .h5 file "
+            "saved by Keras, or the name of a keras.applications model."
+        ) from None
+
+
 def load_source(
     source: str,
     *,
@@ -89,21 +111,7 @@ def load_source(
 
     path = Path(source)
     if path.suffix.lower() in MODEL_SUFFIXES or path.exists():
-        _check_model_file(path, source)
-        try:
-            model = keras.models.load_model(path, compile=False, safe_mode=safe_mode)
-        except Exception as exc:
-            first = _first_line(exc)
-            if _SAFE_MODE_REFUSAL.search(first):
-                raise ConversionError(
-                    f"Refused to load {source!r}: it holds a Lambda layer (or other code) that would run as "
-                    "Python code on loading, which Keras' safe mode forbids. Fix: pass --unsafe, only if you "
-                    "trust the file."
-                ) from None
-            raise ConversionError(
-                f"Cannot load {source!r} as a Keras model ({first}). Fix: pass a .keras or .h5 file "
-                "saved by Keras, or the name of a keras.applications model."
-            ) from None
+        model = load_model_file(source, safe_mode=safe_mode)
     else:
         names = {n.lower(): n for n in application_names()}
         name = names.get(source.lower())

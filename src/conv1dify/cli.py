@@ -471,8 +471,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     show_progress = not (args.quiet or args.json)
     with _status(console, "Loading Keras...", show_progress):
         _import_keras()
-        import keras
-
         from ._record import conversion_record
         from ._report import verification_table
     if not Path(args.source).suffix and not args.weights_2d:
@@ -482,14 +480,10 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         )
     with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
         model_2d = _load_2d(args, console)
+        from ._sources import load_model_file
+
         path = Path(args.model_1d)
-        if not path.is_file():
-            raise _UsageError(f"1D model file not found. Received: {args.model_1d!r}")
-        try:
-            model_1d = keras.models.load_model(path, compile=False, safe_mode=not args.unsafe)
-        except Exception as exc:
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise _UsageError(f"cannot load {args.model_1d!r} as a Keras model ({first})") from None
+        model_1d = load_model_file(args.model_1d, safe_mode=not args.unsafe)
     with _status(console, "Verifying layer by layer...", show_progress):
         verification = _verify_args(model_2d, model_1d, args, conversion_record(path))
     if args.json:
