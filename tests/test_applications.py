@@ -8,8 +8,10 @@ converted under ``flatten`` and ``width``, and run on the new 1D input shape. Th
 import keras
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy
 
 import conv1dify
+from backend_limits import application
 
 NAMES = sorted(n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n)))
 SIZE = 96
@@ -19,6 +21,18 @@ SLOW = {
     "EfficientNetV2L", "EfficientNetV2M", "InceptionResNetV2", "NASNetLarge", "ResNet152", "ResNet152V2",
 }  # fmt: skip
 TOPS = ["VGG16", "ResNet50", "MobileNetV2", "EfficientNetB0", "DenseNet121", "ConvNeXtTiny"]
+# The JAX and torch passes run one model of each family (ResNet50, MobileNetV2 and EfficientNetB0 run on every
+# backend in tests/test_verify.py); TensorFlow's pass runs them all.
+EVERY_BACKEND = {
+    "VGG16", "ResNet50V2", "MobileNetV3Small", "DenseNet121", "EfficientNetV2B0", "ConvNeXtTiny", "InceptionV3",
+    "Xception", "NASNetMobile",
+}  # fmt: skip
+ONE_BACKEND = pytest.mark.single_backend(reason="one model per family runs on every backend, all of them under one")
+
+
+def _marks(name, slow=frozenset()):
+    marks = [pytest.mark.slow] if name in slow else []
+    return pytest.param(name, marks=marks if name in EVERY_BACKEND else [*marks, ONE_BACKEND])
 
 
 def _layers(model):
@@ -44,7 +58,7 @@ def _check(model_2d, layout):
     length = SIZE * SIZE if layout == "flatten" else SIZE
     assert model_1d.input_shape == (None, length, 3)
     x = np.random.default_rng(0).uniform(0, 255, size=(1, length, 3)).astype("float32")
-    y = np.asarray(model_1d(x, training=False))
+    y = convert_to_numpy(model_1d(x, training=False))
     assert np.isfinite(y).all()
     return model_1d, y
 
@@ -54,15 +68,15 @@ def test_there_are_forty_applications():
 
 
 @pytest.mark.parametrize("layout", ["flatten", "width"])
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in NAMES])
+@pytest.mark.parametrize("name", [_marks(n, SLOW) for n in NAMES])
 def test_application_converts_and_runs(name, layout):
-    model_2d = getattr(keras.applications, name)(weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+    model_2d = application(name, weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
     _, y = _check(model_2d, layout)
     # feature maps keep their channels (lengths differ where valid-padded strides meet a flattened map)
     assert y.shape[0] == 1 and y.shape[-1] == model_2d.output_shape[-1]
 
 
-@pytest.mark.parametrize("name", TOPS)
+@pytest.mark.parametrize("name", [_marks(n) for n in TOPS])
 def test_application_with_its_classifier_head(name):
     model_2d = getattr(keras.applications, name)(weights=None, include_top=True, input_shape=(SIZE, SIZE, 3))
     _, y = _check(model_2d, "flatten")

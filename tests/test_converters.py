@@ -16,8 +16,10 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy
 
 import conv1dify
+from backend_limits import skip_layer_norm_on_leading_axes
 from case_table import HWC, SMALL, Case, L, _gap_dense, _norm, _two, conv_len, ref_shape_1d
 
 FAMILY_MODULES = [importlib.import_module(path.stem) for path in sorted(Path(__file__).parent.glob("cases_*.py"))]
@@ -259,6 +261,8 @@ def _build(body: Callable[[Any], Any], shape_2d: tuple[int, int, int]) -> keras.
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=_case_id)
 def test_converter(case: Case):
+    if case.cls is L.LayerNormalization:
+        skip_layer_norm_on_leading_axes(case.config["axis"], 3)
     model_2d = _build(case.body, case.shape_2d)
     model_1d = conv1dify.convert(model_2d, layout=case.layout, sizes=case.sizes)
 
@@ -487,4 +491,4 @@ def test_real_models(builder, layout, in_1d, out_1d, classes):
         assert names == classes
     y = model_1d(np.random.default_rng(0).normal(size=(2, *in_1d)).astype("float32"))
     assert tuple(y.shape) == (2, *out_1d)
-    assert np.isfinite(np.asarray(y)).all()
+    assert np.isfinite(convert_to_numpy(y)).all()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "distributed.py"
+pytestmark = pytest.mark.single_backend(reason="starts its own interpreter for each backend it trains on")
 
 
 def run_example(backend: str) -> dict:

@@ -14,8 +14,10 @@ from typing import Any
 import keras
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy
 
 import conv1dify
+from backend_limits import application
 from case_table import L
 from conv1dify._convert import _orchestrate
 
@@ -95,8 +97,8 @@ def test_weighted_layers_match_2d_on_a_lifted_signal(make: Callable[[str], Any],
     layer_1d.set_weights([_kernel_1d(w, layout) if w.ndim == 4 else w for w in weights_2d])
 
     x_1d = _signal(B, N, C)
-    y_2d = np.asarray(layer_2d(_lift(x_1d, layout, 1)))
-    y_1d = np.asarray(layer_1d(x_1d))
+    y_2d = convert_to_numpy(layer_2d(_lift(x_1d, layout, 1)))
+    y_1d = convert_to_numpy(layer_1d(x_1d))
     assert y_2d.shape[2 if layout == "height" else 1] == 1
     np.testing.assert_allclose(y_1d, y_2d.squeeze(2 if layout == "height" else 1), **TOL)
 
@@ -127,8 +129,8 @@ def test_stateless_layers_match_2d_on_a_lifted_signal(name: str, make: Callable[
     model_2d = _model(make(), (N, dropped, C) if layout == "height" else (dropped, N, C))
     model_1d = conv1dify.convert(model_2d, layout=layout)
     x_1d = _signal(B, N, C)
-    y_2d = np.asarray(model_2d(_lift(x_1d, layout, dropped)))
-    y_1d = np.asarray(model_1d(x_1d))
+    y_2d = convert_to_numpy(model_2d(_lift(x_1d, layout, dropped)))
+    y_1d = convert_to_numpy(model_1d(x_1d))
     # every column of the 2D output along the dropped axis that holds data is the 1D output
     config = model_2d.get_layer("t").get_config()
     first = config["padding"][1 - ("height", "width").index(layout)][0] if "padding" in config else 0
@@ -168,8 +170,8 @@ def test_fold_input_layers_match_the_folded_2d_output(name: str, make: Callable[
         kernel, bias = model_2d.get_layer("t").get_weights()
         model_1d.get_layer("t").set_weights([np.tile(kernel[:, 0], (1, w, 1)), np.tile(bias, w)])
     x_2d = _signal(B, h, w, C)
-    y_2d = np.asarray(model_2d(x_2d))
-    y_1d = np.asarray(model_1d(x_2d.reshape(B, h, w * C)))
+    y_2d = convert_to_numpy(model_2d(x_2d))
+    y_1d = convert_to_numpy(model_1d(x_2d.reshape(B, h, w * C)))
     np.testing.assert_allclose(y_1d, y_2d.reshape(B, y_2d.shape[1], -1), **TOL)
 
 
@@ -178,9 +180,9 @@ def test_permute_under_flatten_matches_the_flattened_2d_output(dims: tuple[int, 
     model_2d = _model(L.Permute(dims, name="t"), (3, 5, C))
     model_1d = conv1dify.convert(model_2d, layout="flatten")
     x_2d = _signal(B, 3, 5, C)
-    y_2d = np.asarray(model_2d(x_2d))
+    y_2d = convert_to_numpy(model_2d(x_2d))
     a, b, c = y_2d.shape[1:]
-    np.testing.assert_allclose(np.asarray(model_1d(x_2d.reshape(B, 15, C))), y_2d.reshape(B, a * b, c), **TOL)
+    np.testing.assert_allclose(convert_to_numpy(model_1d(x_2d.reshape(B, 15, C))), y_2d.reshape(B, a * b, c), **TOL)
     assert model_1d.output_shape == (None, a * b, c)
 
 
@@ -230,7 +232,7 @@ def test_padded_strided_blocks_keep_their_branches_aligned(layout: str, sizes: s
 
 @pytest.mark.parametrize("name", ["NASNetMobile", "ResNet50V2"])
 def test_applications_with_explicit_padding_convert_under_flatten(name: str):
-    model_2d = getattr(keras.applications, name)(weights=None, include_top=False, input_shape=(32, 32, 3))
+    model_2d = application(name, weights=None, include_top=False, input_shape=(32, 32, 3))
     model_1d = conv1dify.convert(model_2d, layout="flatten")
     # area keeps the 1 x 1 final map's element count
     assert model_1d.output_shape == (None, 1, model_2d.output_shape[-1])

@@ -9,10 +9,12 @@ input. A 1D signal ``(L, C)`` lifts to the 2D image that is constant along the d
 import keras
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy
 from keras.src.applications.convnext import LayerScale, StochasticDepth
 from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
 
 import conv1dify
+from backend_limits import skip_layer_norm_on_leading_axes
 from conv1dify._convert import _orchestrate
 
 L = keras.layers
@@ -28,7 +30,7 @@ def _model(body, shape=(H, W, C)):
 
 
 def _run(model, x):
-    return np.asarray(model(x.astype("float32"), training=False))
+    return convert_to_numpy(model(x.astype("float32"), training=False))
 
 
 def _notes(conversion, name="t"):
@@ -186,6 +188,8 @@ EXACT = [
 
 @pytest.mark.parametrize(("name", "layout"), EXACT, ids=[f"{n}-{lay}" for n, lay in EXACT])
 def test_normalizer_matches_the_2d_layer(name, layout):
+    if name == "ln-spatial":
+        skip_layer_norm_on_leading_axes([1, 2], 4)
     assert_matches_2d(lambda x: NORMALIZERS[name]()(x), layout)
 
 
@@ -233,7 +237,7 @@ def test_stochastic_depth_is_identity_at_inference_and_drops_whole_samples_in_tr
     model_1d = conv1dify.convert(_model(lambda x: StochasticDepth(0.5, name="t")(x)), layout="flatten")
     x = RNG.uniform(1.0, 2.0, size=(64, H * W, C)).astype("float32")
     np.testing.assert_array_equal(_run(model_1d, x), x)
-    y = np.asarray(model_1d(x, training=True))
+    y = convert_to_numpy(model_1d(x, training=True))
     dropped = np.all(y == 0.0, axis=(1, 2))
     kept = np.all(np.isclose(y, x / 0.5), axis=(1, 2))
     assert np.all(dropped | kept) and dropped.any() and kept.any()
@@ -305,7 +309,7 @@ def test_random_flip_reverses_time_per_sample():
     assert model_1d.get_layer("t").get_config()["mode"] == "horizontal"
     x = RNG.normal(size=(32, W, C)).astype("float32")
     np.testing.assert_array_equal(_run(model_1d, x), x)
-    y = np.asarray(model_1d(x, training=True))
+    y = convert_to_numpy(model_1d(x, training=True))
     same = np.all(np.isclose(y, x), axis=(1, 2))
     reversed_ = np.all(np.isclose(y, x[:, ::-1]), axis=(1, 2))
     assert np.all(same | reversed_) and same.any() and reversed_.any()
@@ -331,9 +335,9 @@ def test_shift_and_zoom_act_along_the_sequence_only(layer, layout, kept, dropped
     length, channels = conversion.model.input_shape[1:]
     # a signal constant in time is left unchanged by a shift or a zoom with reflected borders
     x = np.broadcast_to(RNG.normal(size=(8, 1, channels)), (8, length, channels)).astype("float32")
-    np.testing.assert_allclose(np.asarray(conversion.model(x, training=True)), x, atol=1e-4)
+    np.testing.assert_allclose(convert_to_numpy(conversion.model(x, training=True)), x, atol=1e-4)
     ramp = np.broadcast_to(np.arange(length, dtype="float32")[None, :, None], (8, length, channels))
-    assert not np.allclose(np.asarray(conversion.model(ramp, training=True)), ramp)
+    assert not np.allclose(convert_to_numpy(conversion.model(ramp, training=True)), ramp)
     if layout == "fold":
         assert _notes(conversion) == ["RandomZoom: the zoom along the width, folded into the 1D channels, is dropped."]
 

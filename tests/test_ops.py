@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from keras import ops
+from keras.ops import convert_to_numpy
 
 import conv1dify
 
@@ -126,8 +127,8 @@ def _compare(model_2d, layout, shape_2d):
     )
     length = shape_2d[0] * shape_2d[1] if layout == "flatten" else shape_2d[0]
     signal = np.random.default_rng(0).uniform(0.5, 1.5, size=(2, length, C)).astype("float32")
-    want = np.asarray(model_2d(_lift(signal, layout)))
-    got = np.asarray(model_1d(signal))
+    want = convert_to_numpy(model_2d(_lift(signal, layout)))
+    got = convert_to_numpy(model_1d(signal))
     want = want.reshape(got.shape)  # a (H, W, C') map is the flattened (H*W, C') sequence
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     return model_1d

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from keras.ops import convert_to_numpy
 
 import conv1dify
 
@@ -30,8 +31,8 @@ def test_conv_lstm_with_a_one_column_frame_equals_the_2d_layer():
     kernel, recurrent, bias = model.get_layer("t").get_weights()
     converted.get_layer("t").set_weights([kernel[:, 0], recurrent[:, 0], bias])
     seq = np.random.default_rng(0).normal(size=(2, 4, 10, 2)).astype("float32")
-    want = np.asarray(model(seq[:, :, :, None, :]))[:, :, 0, :]
-    np.testing.assert_allclose(np.asarray(converted(seq)), want, rtol=1e-5, atol=1e-5)
+    want = convert_to_numpy(model(seq[:, :, :, None, :]))[:, :, 0, :]
+    np.testing.assert_allclose(convert_to_numpy(converted(seq)), want, rtol=1e-5, atol=1e-5)
 
 
 def test_keep_input_is_refused_for_image_sequences():

@@ -6,6 +6,7 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from keras.ops import convert_to_numpy
 
 import conv1dify
 from conv1dify import LayerContext, Layout, register_converter
@@ -104,7 +105,7 @@ def test_custom_converter_converts_and_runs(registry):
     layer_1d = model_1d.get_layer("scale")
     assert type(layer_1d) is Scale2D and layer_1d is not model_2d.get_layer("scale")
     x = np.random.default_rng(0).normal(size=(2, 48, 3)).astype("float32")
-    np.testing.assert_allclose(np.asarray(model_1d(x)), 3.0 * x, rtol=1e-6)
+    np.testing.assert_allclose(convert_to_numpy(model_1d(x)), 3.0 * x, rtol=1e-6)
 
 
 def test_custom_converter_sees_a_folded_input(registry):
@@ -142,7 +143,7 @@ def test_custom_converter_uses_the_size_policy_and_may_return_several_layers(
     x = np.repeat(np.arange(-out_len, 0, dtype="float32") + out_len / 2, pool_1d)[None, :, None]
     x = np.repeat(x, 3, axis=-1)
     expected = np.maximum(np.arange(-out_len, 0, dtype="float32") + out_len / 2, 0)[None, :, None]
-    np.testing.assert_allclose(np.asarray(model_1d(x)), np.repeat(expected, 3, axis=-1))
+    np.testing.assert_allclose(convert_to_numpy(model_1d(x)), np.repeat(expected, 3, axis=-1))
 
 
 def test_converter_errors_name_the_layer(registry):
@@ -172,7 +173,7 @@ def test_a_shared_custom_layer_is_converted_once_and_stays_shared(registry):
     assert calls == ["m/shared"]
     assert [type(layer) for layer in model_1d.layers].count(Scale2D) == 1
     x1 = np.ones((1, 48, 3), "float32")
-    np.testing.assert_allclose(np.asarray(model_1d(x1)), 4.0 * x1)
+    np.testing.assert_allclose(convert_to_numpy(model_1d(x1)), 4.0 * x1)
 
 
 def test_registering_a_class_twice_warns(registry):

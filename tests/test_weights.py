@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from keras.ops import convert_to_numpy
 
 import conv1dify
 from conv1dify import _weights
@@ -50,8 +51,8 @@ def test_sum_equals_the_2d_layer_on_a_signal_repeated_along_the_dropped_axis(kin
     model_1d = conv1dify.convert(model_2d, layout="height", weights="sum")
     signal = _signal()
     lifted = np.repeat(signal[:, :, None, :], WIDE, axis=2)
-    want = np.asarray(model_2d(lifted, training=False))[:, :, WIDE // 2, :]  # away from the width borders
-    got = np.asarray(model_1d(signal, training=False))
+    want = convert_to_numpy(model_2d(lifted, training=False))[:, :, WIDE // 2, :]  # away from the width borders
+    got = convert_to_numpy(model_1d(signal, training=False))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -62,16 +63,16 @@ def test_center_equals_the_2d_layer_on_a_one_column_image(kind):
     model_2d = _model(WEIGHTED[kind], 1)
     model_1d = conv1dify.convert(model_2d, layout="height", weights="center")
     signal = _signal()
-    want = np.asarray(model_2d(signal[:, :, None, :], training=False))[:, :, 0, :]
-    np.testing.assert_allclose(np.asarray(model_1d(signal, training=False)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(signal[:, :, None, :], training=False))[:, :, 0, :]
+    np.testing.assert_allclose(convert_to_numpy(model_1d(signal, training=False)), want, rtol=1e-4, atol=1e-4)
 
 
 def test_center_under_width_uses_the_middle_row():
     model_2d = _randomize(keras.Model(x := keras.Input((1, T, C)), layers.Conv2D(4, (5, 3), padding="same")(x)))
     model_1d = conv1dify.convert(model_2d, layout="width", weights="center")
     signal = _signal()
-    want = np.asarray(model_2d(signal[:, None, :, :]))[:, 0]
-    np.testing.assert_allclose(np.asarray(model_1d(signal)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(signal[:, None, :, :]))[:, 0]
+    np.testing.assert_allclose(convert_to_numpy(model_1d(signal)), want, rtol=1e-4, atol=1e-4)
 
 
 def test_dense_after_flatten_is_summed_over_the_dropped_axis():
@@ -79,8 +80,8 @@ def test_dense_after_flatten_is_summed_over_the_dropped_axis():
     model_2d = _randomize(keras.Model(x, layers.Dense(5)(layers.Dropout(0.1)(layers.Flatten()(x)))))
     model_1d = conv1dify.convert(model_2d, layout="height", weights="sum")
     signal = _signal()
-    want = np.asarray(model_2d(np.repeat(signal[:, :, None, :], WIDE, axis=2)))
-    np.testing.assert_allclose(np.asarray(model_1d(signal)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(np.repeat(signal[:, :, None, :], WIDE, axis=2)))
+    np.testing.assert_allclose(convert_to_numpy(model_1d(signal)), want, rtol=1e-4, atol=1e-4)
 
 
 def test_flatten_area_keeps_every_weight_and_dense_after_flatten_exactly():
@@ -101,8 +102,8 @@ def test_fold_first_layer_spanning_the_width_is_exact():
     model_2d = _randomize(keras.Model(x, layers.Conv2D(4, (3, WIDE), padding="valid")(x)))
     model_1d = conv1dify.convert(model_2d, layout="fold")
     image = RNG.normal(size=(2, T, WIDE, 2)).astype("float32")
-    want = np.asarray(model_2d(image))[:, :, 0, :]
-    got = np.asarray(model_1d(image.reshape(2, T, WIDE * 2)))
+    want = convert_to_numpy(model_2d(image))[:, :, 0, :]
+    got = convert_to_numpy(model_1d(image.reshape(2, T, WIDE * 2)))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -113,8 +114,8 @@ def test_fold_first_layer_narrower_than_the_width_is_exact_on_inputs_constant_al
     assert any("approximate" in n for r in conversion.records for n in r.notes)
     signal = RNG.normal(size=(2, T, 1, 2)).astype("float32")
     image = np.repeat(signal, WIDE, axis=2)
-    want = np.asarray(model_2d(image))[:, :, WIDE // 2, :]
-    got = np.asarray(conversion.model(image.reshape(2, T, WIDE * 2)))
+    want = convert_to_numpy(model_2d(image))[:, :, WIDE // 2, :]
+    got = convert_to_numpy(conversion.model(image.reshape(2, T, WIDE * 2)))
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
@@ -124,8 +125,8 @@ def test_one_channel_sums_the_input_channels():
     model_1d = conv1dify.convert(model_2d, layout="height", weights="sum", channels=1)
     mono = _signal(1)
     lifted = np.repeat(np.repeat(mono[:, :, None, :], WIDE, axis=2), C, axis=3)
-    want = np.asarray(model_2d(lifted))[:, :, WIDE // 2, :]
-    np.testing.assert_allclose(np.asarray(model_1d(mono)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(lifted))[:, :, WIDE // 2, :]
+    np.testing.assert_allclose(convert_to_numpy(model_1d(mono)), want, rtol=1e-4, atol=1e-4)
 
 
 def test_more_channels_repeat_and_rescale():
@@ -136,8 +137,8 @@ def test_more_channels_repeat_and_rescale():
     np.testing.assert_allclose(k1, np.concatenate([k2, k2], axis=1) * (C / 6), rtol=1e-6)
     # a constant input gives the 2D response
     const = np.ones((1, T, 6), "float32")
-    want = np.asarray(model_2d(np.ones((1, T, WIDE, C), "float32")))[:, :, WIDE // 2, :]
-    np.testing.assert_allclose(np.asarray(model_1d(const)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(np.ones((1, T, WIDE, C), "float32")))[:, :, WIDE // 2, :]
+    np.testing.assert_allclose(convert_to_numpy(model_1d(const)), want, rtol=1e-4, atol=1e-4)
 
 
 def test_a_weight_that_cannot_be_mapped_is_fresh_and_said_or_raises_under_strict():
@@ -190,8 +191,8 @@ def test_conv_lstm_kernels_follow_the_strategy(strategy):
     model_1d = conv1dify.convert(model_2d, layout="height", weights=strategy)
     seq = RNG.normal(size=(2, 3, T, 2)).astype("float32")
     # two steps of a 3-wide recurrence keep the middle column of a 9-wide repeated input away from the borders
-    want = np.asarray(model_2d(np.repeat(seq[:, :, :, None, :], width, axis=3)))[:, :, width // 2, :]
-    np.testing.assert_allclose(np.asarray(model_1d(seq)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(np.repeat(seq[:, :, :, None, :], width, axis=3)))[:, :, width // 2, :]
+    np.testing.assert_allclose(convert_to_numpy(model_1d(seq)), want, rtol=1e-4, atol=1e-4)
 
 
 NORMS = {
@@ -210,5 +211,5 @@ def test_normalization_weights_are_copied_and_exact_on_the_lift(kind, strategy):
     model_2d = _randomize(keras.Model(x, NORMS[kind]()(x)))
     model_1d = conv1dify.convert(model_2d, layout="height", weights=strategy)
     signal = _signal(6)
-    want = np.asarray(model_2d(np.repeat(signal[:, :, None, :], width, axis=2)))[:, :, width // 2, :]
-    np.testing.assert_allclose(np.asarray(model_1d(signal)), want, rtol=1e-4, atol=1e-4)
+    want = convert_to_numpy(model_2d(np.repeat(signal[:, :, None, :], width, axis=2)))[:, :, width // 2, :]
+    np.testing.assert_allclose(convert_to_numpy(model_1d(signal)), want, rtol=1e-4, atol=1e-4)

@@ -232,7 +232,12 @@ def _import_keras() -> None:
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import keras  # noqa: F401
+            import keras
+
+            # NOTE: Keras imports TensorFlow lazily where it is installed, whatever the backend (its serializer
+            # looks for tf.TensorShape); under JAX or torch that import's start-up lines must be held back too.
+            with contextlib.suppress(ImportError, AttributeError):
+                keras.src.utils.module_utils.tensorflow.available  # noqa: B018
         except BaseException:
             os.dup2(saved, 2)
             captured.seek(0)

@@ -503,6 +503,11 @@ class LayoutTransform(keras.layers.Layer):
         return _unlift_ops(x, 2 if lay.name == "height" else 1)
 
 
+def _backend_has_float64() -> bool:
+    """Whether the Keras backend computes in float64 (JAX truncates it to float32 unless x64 is enabled)."""
+    return keras.backend.standardize_dtype(keras.ops.convert_to_tensor(np.zeros((), np.float64)).dtype) == "float64"
+
+
 def _unlift_ops(x: Any, axis: int) -> Any:
     """`_unlift` in ``keras.ops``: the same arithmetic in the same dtypes."""
     ops = keras.ops
@@ -515,12 +520,21 @@ def _unlift_ops(x: Any, axis: int) -> Any:
         up = ops.logical_or(twice > size, ops.logical_and(twice == size, ops.mod(quotient, 2) == 1))
         return ops.cast(quotient + ops.cast(up, "int64"), dtype)
     ref = ops.squeeze(ops.take(x, ops.convert_to_tensor(np.array([0], dtype=np.int64)), axis=axis), axis=axis)
-    if dtype in ("float16", "bfloat16", "float32"):
-        out = ops.mean(ops.cast(x, "float64"), axis=axis)
+
+    def mean(t: Any) -> Any:
+        # NOTE: a sum over a division, not ops.mean: Keras' torch backend takes a float64 mean in float32.
+        return ops.divide(ops.sum(t, axis=axis), ops.cast(size, t.dtype))
+
+    # Both paths return a lifted signal bit for bit: n copies sum exactly in the wider float, and the
+    # shifted mean of n copies is 0. Without float64 (JAX unless x64 is on), float32 takes the shifted mean.
+    if dtype in ("float16", "bfloat16", "float32") and _backend_has_float64():
+        out = mean(ops.cast(x, "float64"))
+    elif dtype in ("float16", "bfloat16"):
+        out = mean(ops.cast(x, "float32"))
     else:
-        shift = ops.mean(x - ops.expand_dims(ref, axis), axis=axis)
+        shift = mean(x - ops.expand_dims(ref, axis))
         out = ops.where(shift == 0, ref, ref + shift)
-        out = ops.where(ops.isfinite(ref), out, ops.mean(x, axis=axis))
+        out = ops.where(ops.isfinite(ref), out, mean(x))
     out = ops.where(ops.logical_and(out == 0, ref == 0), ops.cast(ref, out.dtype), out)
     return ops.cast(out, dtype)
 
