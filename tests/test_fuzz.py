@@ -41,6 +41,7 @@ from hypothesis import strategies as st
 from keras import layers
 
 import conv1dify
+from conv1dify._convert import _orchestrate
 
 FUZZ_EXAMPLES = int(os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "150"))
 FUZZ_SEED = int(os.environ.get("CONV1DIFY_FUZZ_SEED", "20261125"))  # tests/conftest.py resolves "random"
@@ -427,14 +428,14 @@ def test_random_cnn_converts_and_verifies_or_says_which_layer_cannot(spec, opts,
             event(f"has {status} layers")
     x = _random_inputs(model_1d, np.random.default_rng(0))
     y = keras.tree.flatten(model_1d(x, training=False))
-    assert all(np.isfinite(np.asarray(t)).all() for t in y)
+    assert all(np.isfinite(keras.ops.convert_to_numpy(t)).all() for t in y)
     if save == 0:  # a fifth of the models: saved and reloaded in safe mode, to the same outputs
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "fuzz_1d.keras"
             model_1d.save(path)
             reloaded = keras.models.load_model(path)
             for a, b_ in zip(y, keras.tree.flatten(reloaded(x, training=False)), strict=True):
-                np.testing.assert_array_equal(np.asarray(a), np.asarray(b_))
+                np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b_))
     assert checksum(model) == before, "the conversion changed the source model"
 
 
@@ -571,3 +572,13 @@ def test_fold_with_channels_replacing_the_folded_input_verifies_without_unfoldin
         [image, other], layers.Conv2D(2, 3, padding="same", name="c")(layers.Add(name="add")([image, other])), name="m"
     )
     assert _statuses(model, layout="fold", channels=1)["add"] == "approximate"
+
+
+def test_a_pool_along_the_folded_width_is_noted_approximate():
+    # MaxPooling1D on (H, W*C) pools the sequence only; the 2D pool also reaches along the folded width
+    model = keras.Sequential([keras.Input((5, 5, 4)), layers.MaxPooling2D((1, 3), (2, 1), "same", name="p")], name="m")
+    conversion = _orchestrate(model, layout="fold")
+    assert any(n.startswith("approximate: on the fold layout's folded input") for n in conversion.records[-1].notes)
+    assert _statuses(model, layout="fold") == {"p": "approximate"}
+    model = keras.Sequential([keras.Input((5, 5, 4)), layers.MaxPooling2D((2, 1), name="p")], name="m")
+    assert _statuses(model, layout="fold") == {"p": "exact"}

@@ -13,6 +13,7 @@ from .._registry import LayerContext, channels_last_config, register_converter
 def max_pooling2d(layer: keras.layers.MaxPooling2D, ctx: LayerContext) -> keras.layers.MaxPooling1D:
     """MaxPooling2D -> MaxPooling1D: pool size and strides follow the size policy."""
     channels_last_config(ctx)
+    _note_folded_width(ctx)
     return keras.layers.MaxPooling1D.from_config(ctx.rewrite_sizes("pool_size", "strides"))
 
 
@@ -22,7 +23,25 @@ def average_pooling2d(
 ) -> keras.layers.AveragePooling1D:
     """AveragePooling2D -> AveragePooling1D: pool size and strides follow the size policy."""
     channels_last_config(ctx)
+    _note_folded_width(ctx)
     return keras.layers.AveragePooling1D.from_config(ctx.rewrite_sizes("pool_size", "strides"))
+
+
+def _note_folded_width(ctx: LayerContext) -> None:
+    """Say so when a pool reaches along the width that ``fold`` folded into the channels: 1D pools the sequence only."""
+    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
+    if not (ctx.folded and len(shape_2d) == 3 and shape_2d[1] and shape_2d[2]):
+        return
+    if shape_1d[-1] != shape_2d[1] * shape_2d[2]:
+        return  # channels=N replaced the folded input
+    cfg = ctx.config_2d
+    pool = cfg["pool_size"][1]
+    stride = (cfg.get("strides") or cfg["pool_size"])[1]
+    if pool > 1 or stride > 1:
+        ctx.note(
+            f"approximate: on the fold layout's folded input the pool runs along the sequence only; the width "
+            f"folded into the channels is not pooled (2D pool {pool}, stride {stride} along it)"
+        )
 
 
 @register_converter(keras.layers.GlobalMaxPooling2D)
