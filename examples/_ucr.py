@@ -155,6 +155,34 @@ def train(
     return Run(seed, epochs, seconds, acc_last, acc_best, [float(v) for v in history.history["loss"]], track.test_acc)
 
 
+def smooth(curve: list[float], window: int = 5) -> np.ndarray:
+    """The running mean of the last ``window`` epochs (fewer at the start).
+
+    With a constant learning rate on ~50 series the test accuracy swings by several points from one epoch
+    to the next; a five-epoch mean reads the level, not the swing.
+    """
+    total = np.cumsum(np.asarray(curve, dtype=float))
+    n = np.arange(1, len(total) + 1)
+    lagged = np.concatenate([np.zeros(window), total[:-window]]) if len(total) > window else np.zeros(len(total))
+    return (total - lagged[: len(total)]) / np.minimum(n, window)
+
+
+def load_studies(paths: list[str]) -> tuple[dict, int]:
+    """Transfer studies saved with ``--json``, merged: files with more seeds of a configuration add up.
+
+    Returns ``{data set: {configuration: [runs]}}`` (configurations without runs left out) and the shortest
+    budget among the files.
+    """
+    results: dict = {}
+    payloads = [json.loads(Path(p).read_text()) for p in paths]
+    for payload in payloads:
+        for name, by_config in payload["results"].items():
+            for label, runs in by_config.items():
+                if runs:
+                    results.setdefault(name, {}).setdefault(label, []).extend(runs)
+    return results, min(p["epochs"] for p in payloads)
+
+
 def summary(values: list[float]) -> str:
     """``mean ± std (min-max)`` of a few accuracies."""
     arr = np.asarray(values)

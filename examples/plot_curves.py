@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")  # files only, no display needed
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared _ucr helpers, however this is run
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -61,25 +63,30 @@ def plot_ucr(paths: list[str], out: str) -> None:
     save(fig, out)
 
 
-def plot_transfer(path: str, out: str) -> None:
-    """Test accuracy per epoch of every transferred model and its fresh control, per data set."""
-    payload = json.loads(Path(path).read_text())
-    results = payload["results"]
+def plot_transfer(paths: list[str], out: str) -> None:
+    """Five-epoch mean test accuracy of every transferred model and its fresh control, per data set.
+
+    Mean over seeds, no band: nine configurations with bands would hide each other.
+    """
+    from _ucr import load_studies, smooth
+
+    results, _ = load_studies(paths)
     colors = {"sum": "C0", "center": "C1", "mean": "C2", "flatten": "C3"}
-    fig, axes = plt.subplots(1, len(results), figsize=(4.6 * len(results), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(results), figsize=(4.4 * len(results), 3.6), squeeze=False)
     for ax, (name, by_config) in zip(axes[0], results.items(), strict=True):
         for label, runs in by_config.items():
             if label.startswith("fresh"):
-                style = {"color": "black", "ls": "-" if "3" in label else ":"}
+                style = {"color": "black", "ls": "-" if "3" in label else ":", "lw": 1.6}
             else:
                 layout, strategy = (part.strip() for part in label.split("/"))
                 style = {"color": colors[strategy], "ls": {"width": "-", "height": "--", "flatten": ":"}[layout]}
-            band(ax, [r["test_acc"] for r in runs], label, **style)
-        ax.set_title(f"{name}: digits CNN fine-tuned vs fresh")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("test accuracy")
-        ax.set_ylim(0.4, 1.02)
-        ax.legend(fontsize=6, ncol=2, loc="lower right")
+            curve = np.mean([smooth(r["test_acc"]) for r in runs], axis=0)
+            ax.plot(np.arange(1, len(curve) + 1), curve, label=f"{label} ({len(runs)})", **style)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("fine-tuning epoch")
+        ax.set_ylabel("test accuracy (5-epoch mean)")
+        ax.set_ylim(0.3, 1.0)
+        ax.legend(fontsize=6, ncol=2, loc="lower right", title="1D model (seeds)", title_fontsize=6)
     fig.tight_layout()
     save(fig, out)
 
@@ -101,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.kind == "ucr":
         plot_ucr(args.json, args.output)
     else:
-        plot_transfer(args.json[0], args.output)
+        plot_transfer(args.json, args.output)
 
 
 if __name__ == "__main__":

@@ -85,33 +85,28 @@ def to_1d(model_2d: keras.Model, data: _ucr.UCRData, layout: str, sizes: str | N
     return keras.Model(converted.input, head(converted.get_layer("features").output), name=converted.name)
 
 
-def smooth(curve: list[float], window: int = 5) -> np.ndarray:
-    """The running mean of the last ``window`` epochs (fewer at the start).
-
-    With a constant learning rate on ~50 series the test accuracy swings by several points from one epoch
-    to the next; a five-epoch mean reads the level, not the swing.
-    """
-    total = np.cumsum(np.asarray(curve, dtype=float))
-    n = np.arange(1, len(total) + 1)
-    lagged = np.concatenate([np.zeros(window), total[:-window]]) if len(total) > window else np.zeros(len(total))
-    return (total - lagged[: len(total)]) / np.minimum(n, window)
-
-
 def epochs_to_reach(curve: list[float], threshold: float) -> int | None:
     """The first epoch (1-based) whose five-epoch mean test accuracy reaches ``threshold``; None if none does."""
-    return next((i + 1 for i, acc in enumerate(smooth(curve)) if acc >= threshold), None)
+    return next((i + 1 for i, acc in enumerate(_ucr.smooth(curve)) if acc >= threshold), None)
 
 
 def table(results: dict, budgets: list[int], thresholds: list[float]) -> str:
     """A markdown table: five-epoch mean test accuracy (mean ± std over seeds) at each budget, epochs to reach."""
-    head = ["data set", "1D model", *[f"acc @ {b} ep" for b in budgets], *[f"epochs to {t:.0%}" for t in thresholds]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (len(budgets) + len(thresholds))]
+    head = [
+        "data set",
+        "1D model",
+        "seeds",
+        *[f"acc @ {b} ep" for b in budgets],
+        *[f"epochs to {t:.0%}" for t in thresholds],
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * 2 + "---:|" * (1 + len(budgets) + len(thresholds))]
     for name, by_config in results.items():
         for label, runs in by_config.items():
             if not runs:  # a study stopped before this configuration
                 continue
-            curves = np.array([smooth(r["test_acc"]) for r in runs])
-            cells = [f"{curves[:, b - 1].mean():.3f} ± {curves[:, b - 1].std():.3f}" for b in budgets]
+            curves = np.array([_ucr.smooth(r["test_acc"]) for r in runs])
+            cells = [str(len(runs))]
+            cells += [f"{curves[:, b - 1].mean():.3f} ± {curves[:, b - 1].std():.3f}" for b in budgets]
             for threshold in thresholds:
                 reach = [epochs_to_reach(r["test_acc"], threshold) for r in runs]
                 hit = [r for r in reach if r is not None]
@@ -122,15 +117,9 @@ def table(results: dict, budgets: list[int], thresholds: list[float]) -> str:
 
 def report(paths: list[str], thresholds: list[float]) -> None:
     """Print the table of one or more saved studies (e.g. one file per data set, run in parallel)."""
-    import json
-    from pathlib import Path
-
-    payloads = [json.loads(Path(p).read_text()) for p in paths]
-    results = {name: runs for p in payloads for name, runs in p["results"].items()}
-    epochs = min(p["epochs"] for p in payloads)
+    results, epochs = _ucr.load_studies(paths)
     budgets = sorted({b for b in (10, 30, epochs) if b <= epochs})
-    seeds = sorted({p["seeds"] for p in payloads})
-    print(f"seeds per cell: {seeds}, fine-tuning budget {epochs} epochs\n")
+    print(f"fine-tuning budget {epochs} epochs\n")
     print(table(results, budgets, thresholds))
 
 
@@ -139,6 +128,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("datasets", nargs="*", help="aeon-bundled UCR data set names, e.g. GunPoint")
     parser.add_argument("--seeds", type=int, default=3, help="seeds (each pretrains and fine-tunes anew; default 3)")
     parser.add_argument("--epochs", type=int, default=100, help="fine-tuning budget in epochs (default 100)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from here (to add seeds; default 0)")
     parser.add_argument("--pretrain-epochs", type=int, default=30, help="digits pretraining epochs (default 30)")
     parser.add_argument(
         "--thresholds", type=float, nargs="+", default=[0.9, 0.95], help="accuracies for 'epochs to reach' (0.9 0.95)"
@@ -162,7 +152,8 @@ def main(argv: list[str] | None = None) -> dict:
     datasets = [_ucr.load_ucr(name) for name in args.datasets]
     start = time.perf_counter()
     pretrained = {}
-    for seed in range(args.seeds):
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for seed in seeds:
         model_2d, acc = pretrain(seed, args.pretrain_epochs)
         pretrained[seed] = model_2d
         print(f"seed {seed}: digits CNN pretrained, held-out digit accuracy {acc:.3f}")
@@ -170,7 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
     results: dict = {d.name: {label: [] for label, *_ in configs} for d in datasets}
     for data in datasets:
         for label, layout, sizes, weights in configs:
-            for seed in range(args.seeds):
+            for seed in seeds:
                 # NOTE: the same seed for a transferred run and its fresh control, so the new head and the
                 # batch order start alike; only the converted body differs.
                 keras.utils.set_random_seed(1000 + seed)

@@ -46,7 +46,7 @@ def test_ucr_fcn_and_its_plot(example, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_transfer_digits_and_its_plot(example, tmp_path):
+def test_transfer_digits_and_its_plot(example, tmp_path, capsys):
     out = tmp_path / "transfer.json"
     payload = example("transfer_digits").main(
         [
@@ -65,6 +65,11 @@ def test_transfer_digits_and_its_plot(example, tmp_path):
     png = tmp_path / "transfer.png"
     example("plot_curves").main(["transfer", str(out), "-o", str(png)])
     assert png.stat().st_size > 0
+
+    capsys.readouterr()
+    example("transfer_digits").main(["--report", str(out), str(out)])  # the same seed twice: runs add up
+    table = capsys.readouterr().out
+    assert "| ItalyPowerDemand | width / sum | 2 |" in table
 
 
 def test_transfer_configs_name_real_strategies(example):
