@@ -187,6 +187,10 @@ class _Converted:
     notes: list[str]
 
 
+# NOTE: one instance; a string would be deserialized again for every variable.
+_ZEROS = keras.initializers.Zeros()
+
+
 class _PlaceholderInit:
     """While building 1D layers whose weights are about to be carried over, create their variables as zeros.
 
@@ -216,11 +220,11 @@ class _PlaceholderInit:
         def placeholder(*args: Any, **kwargs: Any) -> Any:
             args_list = list(args)
             if len(args_list) > 1:  # add_weight(shape, initializer, ...)
-                initializer, args_list[1] = args_list[1], "zeros"
+                initializer, args_list[1] = args_list[1], _ZEROS
             else:
                 initializer = kwargs.get("initializer")
                 if initializer is not None:
-                    kwargs["initializer"] = "zeros"
+                    kwargs["initializer"] = _ZEROS
             variable = add_weight(layer, *args_list, **kwargs)
             if initializer is not None:
                 self.created.append((variable, initializer))
