@@ -12,7 +12,7 @@ if os.environ.get("CONV1DIFY_FUZZ_SEED", "").lower() == "random":
 
 def pytest_report_header(config):
     seed = os.environ.get("CONV1DIFY_FUZZ_SEED", "20261125")
-    examples = os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "150")
+    examples = os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "200")
     return (
         f"conv1dify fuzz: {examples} examples, seed {seed} "
         f"(reproduce: CONV1DIFY_FUZZ_SEED={seed} CONV1DIFY_FUZZ_EXAMPLES={examples} pytest tests/test_fuzz.py)"

@@ -17,7 +17,7 @@ The property: `conv1dify.convert` either
 
 Any other exception, a mismatch, or a changed source model is a bug.
 
-Budget: ``CONV1DIFY_FUZZ_EXAMPLES`` examples (default 150, a couple of minutes on 2 cores), drawn from the
+Budget: ``CONV1DIFY_FUZZ_EXAMPLES`` examples (default 200, about two minutes on 2 cores), drawn from the
 seed ``CONV1DIFY_FUZZ_SEED`` (default fixed, so CI runs the same examples every time; ``random`` draws a
 new seed). Both are printed in pytest's header. A failing example reproduces with one command::
 
@@ -43,7 +43,7 @@ from keras import layers
 import conv1dify
 from conv1dify._convert import _orchestrate
 
-FUZZ_EXAMPLES = int(os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "150"))
+FUZZ_EXAMPLES = int(os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "200"))
 FUZZ_SEED = int(os.environ.get("CONV1DIFY_FUZZ_SEED", "20261125"))  # tests/conftest.py resolves "random"
 REPRODUCE = f"CONV1DIFY_FUZZ_SEED={FUZZ_SEED} CONV1DIFY_FUZZ_EXAMPLES={FUZZ_EXAMPLES} pytest tests/test_fuzz.py"
 
@@ -329,7 +329,11 @@ class _Builder:
             return self.merge(p["merge"], [a, b])
         if kind == "se":
             c = x.shape[-1]
-            s = layers.GlobalAveragePooling2D(keepdims=True, name=self.name("se_pool"))(x)
+            if p["keepdims_layer"]:
+                s = layers.GlobalAveragePooling2D(keepdims=True, name=self.name("se_pool"))(x)
+            else:  # the other common form: pool to a vector, reshape to (1, 1, C)
+                s = layers.GlobalAveragePooling2D(name=self.name("se_pool"))(x)
+                s = layers.Reshape((1, 1, c), name=self.name("se_reshape"))(s)
             s = layers.Conv2D(p["hidden"], 1, activation="relu", name=self.name("se_reduce"))(s)
             s = layers.Conv2D(c, 1, activation="sigmoid", name=self.name("se_expand"))(s)
             return self.merge("multiply", [x, s])
