@@ -272,15 +272,8 @@ def _save_atomically(model: Any, path: Path) -> None:
     """Write next to the target, then rename: a failure never leaves a half-written file at ``path``."""
     from ._files import atomic_write
 
-    def save(tmp: str) -> None:
-        model.save(tmp)
-        # NOTE: the temporary file is created owner-only (0600); the model gets what the umask gives any new file.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-
     try:
-        atomic_write(path, save)
+        atomic_write(path, model.save)  # which also gives the file the umask's permissions
     except OSError as exc:  # a full disk, a read-only folder: the user's to fix, so one line
         raise _UsageError(f"cannot write {str(path)!r} ({exc})") from None
 
