@@ -6,6 +6,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pytest
 
 # NOTE: `benchmarks` lives next to `src`, not in the installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -14,6 +15,7 @@ from benchmarks import _worker, conversion, memory, throughput
 from benchmarks._common import PeakRSS, weight_bytes
 
 TINY = {"name": "MobileNet", "layout": "flatten", "input_shape": [32, 32, 3]}
+pytestmark = pytest.mark.single_backend(reason="the harness measures its own process; one backend pass covers it")
 
 
 def test_peak_rss_sees_a_temporary_array():

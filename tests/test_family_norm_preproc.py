@@ -14,7 +14,7 @@ from keras.src.applications.convnext import LayerScale, StochasticDepth
 from keras.src.applications.inception_resnet_v2 import CustomScaleLayer
 
 import conv1dify
-from backend_limits import skip_layer_norm_on_leading_axes
+from backend_limits import skip_layer_norm_on_leading_axes, variance_is_one_pass
 from conv1dify._convert import _orchestrate
 
 L = keras.layers
@@ -63,16 +63,19 @@ def to_1d(x, layout):
 
 def assert_matches_2d(body, layout, shape=(H, W, C), **options):
     """The converted layer on 1D data equals the 2D layer on the corresponding 2D data."""
+    # NOTE: a one-pass variance (Keras' torch backend) rounds differently over the 2D and the 1D axes; on a
+    # lifted signal whose few values per group lie close together, far from zero, that reaches about 5e-5.
+    atol = 2e-4 if variance_is_one_pass() else ATOL
     model_2d = _model(body, shape)
     model_1d = conv1dify.convert(model_2d, layout=layout, **options)
     if layout in ("fold", "flatten"):
         x2d = RNG.normal(3.0, 2.0, size=(4, *shape))
-        np.testing.assert_allclose(_run(model_1d, to_1d(x2d, layout)), to_1d(_run(model_2d, x2d), layout), atol=ATOL)
+        np.testing.assert_allclose(_run(model_1d, to_1d(x2d, layout)), to_1d(_run(model_2d, x2d), layout), atol=atol)
     else:
         length = shape[0] if layout == "height" else shape[1]
         x1d = RNG.normal(3.0, 2.0, size=(4, length, shape[2]))
         expected = unlift(_run(model_2d, lift(x1d, layout, shape[1] if layout == "height" else shape[0])), layout)
-        np.testing.assert_allclose(_run(model_1d, x1d), expected, atol=ATOL)
+        np.testing.assert_allclose(_run(model_1d, x1d), expected, atol=atol)
     return model_1d
 
 
