@@ -3,14 +3,23 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BACKENDS_STAMP := $(VENV)/.backends-stamp
 PYTEST_ARGS ?=
+PYTEST := TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest
+# The JAX and torch passes: the suite less the slow models and what one backend's pass covers (single_backend).
+BACKEND_SUBSET ?= -m "not slow and not single_backend"
 
-.PHONY: demo test check bench clean
+.PHONY: demo test test-tensorflow test-jax test-torch check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# JAX and PyTorch, CPU builds (the backends extra); only the tests need them.
+$(BACKENDS_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[backends]'
+	touch $(BACKENDS_STAMP)
 
 ## demo: set up, convert keras.applications VGG16 (weights=None) to 1D, write and reload vgg16_1d.keras
 demo: $(STAMP)
@@ -18,9 +27,14 @@ demo: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -c "import keras; m = keras.models.load_model('vgg16_1d.keras'); \
 	print('reloaded', m.name, m.input_shape, '->', m.output_shape)" 2>/dev/null
 
-## test: set up, then run the whole test suite
-test: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest $(PYTEST_ARGS)
+## test: set up, then run the whole suite under TensorFlow and the backend subset under JAX and under PyTorch
+test: test-tensorflow test-jax test-torch
+
+test-tensorflow: $(BACKENDS_STAMP)
+	KERAS_BACKEND=tensorflow $(PYTEST) $(PYTEST_ARGS)
+
+test-jax test-torch: test-%: $(BACKENDS_STAMP)
+	KERAS_BACKEND=$* $(PYTEST) $(BACKEND_SUBSET) $(PYTEST_ARGS)
 
 ## bench: conversion cost of the six target models, memory, converted vs hand-written throughput, data transforms
 ## (about 12 min on 2 CPUs; `python -m benchmarks all` adds every keras.applications model); in benchmarks/results/
