@@ -586,3 +586,10 @@ def test_a_pool_along_the_folded_width_is_noted_approximate():
     assert _statuses(model, layout="fold") == {"p": "approximate"}
     model = keras.Sequential([keras.Input((5, 5, 4)), layers.MaxPooling2D((2, 1), name="p")], name="m")
     assert _statuses(model, layout="fold") == {"p": "exact"}
+
+
+def test_a_softmax_on_the_folded_input_is_noted_approximate():
+    # the 1D softmax runs over all W*C folded channels; the 2D one per width over C (verify claimed it exact)
+    model = keras.Sequential([keras.Input((4, 3, 2)), layers.Softmax(name="s")], name="m")
+    assert _statuses(model, layout="fold") == {"s": "approximate"}
+    assert _statuses(model, layout="height") == {"s": "exact"}

@@ -77,12 +77,24 @@ def dropout(layer: keras.layers.Dropout, ctx: LayerContext) -> keras.layers.Laye
 
 @register_converter(keras.layers.Softmax)
 def softmax(layer: keras.layers.Softmax, ctx: LayerContext) -> keras.layers.Softmax:
-    """Softmax over channels carries over; over a spatial axis it has no 1D counterpart."""
+    """Softmax over channels carries over; over a spatial axis it has no 1D counterpart.
+
+    On ``fold``'s folded input ``(H, W*C)`` the softmax runs over all ``W*C`` folded channels, where the 2D
+    layer takes one softmax per width over its ``C`` channels: the report notes it as approximate.
+    """
     cfg = ctx.config
     if ctx.is_spatial:
         axes = cfg["axis"] if isinstance(cfg["axis"], (list, tuple)) else [cfg["axis"]]
         mapped = [ctx.channel_axis(a) for a in axes]
         cfg["axis"] = mapped[0] if len(mapped) == 1 else mapped
+        (_, w, c), channels_1d = ctx.inputs_2d[0], ctx.inputs_1d[0][-1]
+        if ctx.folded and cfg["axis"] == -1 and w and c and w > 1 and channels_1d == w * c:
+            # NOTE: an exact form (reshape to (H, W, C), softmax, reshape back) would need a layer that takes the
+            # call's `mask` argument first; a Reshape does not.
+            ctx.note(
+                f"approximate: on the fold layout's folded input the softmax runs over all {w * c} folded channels, "
+                f"not per width over {c}"
+            )
     return keras.layers.Softmax.from_config(cfg)
 
 
