@@ -31,7 +31,6 @@ def register_converter(*classes: type, override: bool = False) -> Callable[[Conv
         override: Replace an existing converter without a warning.
 
     >>> import keras
-import numpy as np
     >>> from conv1dify import register_converter
     >>> class Scale2D(keras.layers.Layer):
     ...     def call(self, x):
