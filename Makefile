@@ -8,6 +8,8 @@ PYTEST_ARGS ?=
 PYTEST := TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest
 # The JAX and torch passes: the suite less the slow models and what one backend's pass covers (single_backend).
 BACKEND_SUBSET ?= -m "not slow and not single_backend"
+# ... and a fifth of the fuzz test's random models (tests/test_fuzz.py), which JAX runs op by op.
+BACKEND_FUZZ_EXAMPLES ?= 40
 
 .PHONY: demo test test-tensorflow test-jax test-torch check bench clean
 
@@ -34,7 +36,7 @@ test-tensorflow: $(BACKENDS_STAMP)
 	KERAS_BACKEND=tensorflow $(PYTEST) $(PYTEST_ARGS)
 
 test-jax test-torch: test-%: $(BACKENDS_STAMP)
-	KERAS_BACKEND=$* $(PYTEST) $(BACKEND_SUBSET) $(PYTEST_ARGS)
+	KERAS_BACKEND=$* CONV1DIFY_FUZZ_EXAMPLES=$(BACKEND_FUZZ_EXAMPLES) $(PYTEST) $(BACKEND_SUBSET) $(PYTEST_ARGS)
 
 ## bench: conversion cost of the six target models, memory, converted vs hand-written throughput, data transforms
 ## (about 12 min on 2 CPUs; `python -m benchmarks all` adds every keras.applications model); in benchmarks/results/
