@@ -21,8 +21,8 @@ SLOW = {
     "EfficientNetV2L", "EfficientNetV2M", "InceptionResNetV2", "NASNetLarge", "ResNet152", "ResNet152V2",
 }  # fmt: skip
 TOPS = ["VGG16", "ResNet50", "MobileNetV2", "EfficientNetB0", "DenseNet121", "ConvNeXtTiny"]
-# The JAX and torch passes run a few families (ResNet50, MobileNetV2 and EfficientNetB0 also run on every backend
-# in tests/test_verify.py, VGG16 and ResNet50 in tests/test_backends.py); TensorFlow's pass runs them all.
+# The JAX and torch passes run a few families (ResNet50 and MobileNetV2 also run on every backend in
+# tests/test_verify.py); TensorFlow's pass runs them all.
 EVERY_BACKEND = {"VGG16", "ResNet50V2", "MobileNetV3Small", "ConvNeXtTiny", "Xception", "NASNetMobile"}
 ONE_BACKEND = pytest.mark.single_backend(reason="a few families run on every backend, all of them under one")
 
