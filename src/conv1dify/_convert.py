@@ -333,7 +333,7 @@ class _Rewriter:
             adapters = [keras.layers.Reshape((length, c), name=f"{name}_to_1d")]
             if self.layout.order != "row":
                 # NOTE: reading pixels in another order is a gather, which needs conv1dify's own layer
-                # (and `import conv1dify` before loading the saved model); row-major stays a plain Reshape.
+                # (and `import conv1dify.data` before loading the saved model); row-major stays a plain Reshape.
                 from .data import LayoutTransform
 
                 adapters = [LayoutTransform("flatten", order=self.layout.order, name=f"{name}_to_1d")]
