@@ -5,6 +5,8 @@ that matter (filters, kernel, strides, pool, padding, activation, units), output
 """
 
 import math
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,6 +15,10 @@ from keras import layers
 
 import conv1dify
 from conv1dify._convert import _orchestrate
+
+# NOTE: `benchmarks` lives next to `src`, not in the installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import handwritten
 
 COMPARED_KEYS = (
     "filters",
@@ -44,60 +50,9 @@ def _signature(model):
     return rows
 
 
-def seed_case1_2d():
-    return keras.Sequential(
-        [
-            keras.Input(shape=(64, 64, 3)),
-            layers.Conv2D(32, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Flatten(),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def seed_case1_1d():
-    # Verbatim from the seed (tf.keras -> keras).
-    return keras.Sequential(
-        [
-            keras.Input(shape=(64 * 64, 3)),
-            layers.Reshape((64 * 64, 3)),
-            layers.Conv1D(32, 3, activation="relu"),
-            layers.MaxPool1D(2),
-            layers.Flatten(),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def seed_case3_2d():
-    return keras.Sequential(
-        [
-            keras.Input(shape=(100, 64, 1)),
-            layers.Conv2D(32, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Conv2D(64, (3, 3), activation="relu"),
-            layers.MaxPooling2D((2, 2)),
-            layers.Flatten(),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
-def seed_case3_1d():
-    spectrogram_shape = (100, 64, 1)
-    return keras.Sequential(
-        [
-            keras.Input(shape=spectrogram_shape),
-            layers.Reshape((spectrogram_shape[0], spectrogram_shape[1] * spectrogram_shape[2])),
-            layers.Conv1D(32, 3, activation="relu"),
-            layers.MaxPool1D(2),
-            layers.Conv1D(64, 3, activation="relu"),
-            layers.MaxPool1D(2),
-            layers.Flatten(),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
+# The seed's hand-written models (cases 1 and 3, verbatim) live once, beside the benchmarks that time them.
+seed_case1_2d, seed_case1_1d = handwritten.case1_2d, handwritten.case1_1d
+seed_case3_2d, seed_case3_1d = handwritten.case3_2d, handwritten.case3_1d
 
 
 def test_case1_image_cnn_to_flattened_sequence():
