@@ -215,7 +215,8 @@ def test_spectral_normalization_wraps_the_converted_layer():
                                                                           "dilation_rate": 1}]
     # the 1D kernel, reshaped to (taps * channels, filters), has spectral norm 1 after a training call
     x = RNG.normal(size=(2, W, C)).astype("float32")
-    for _ in range(30):
+    # NOTE: one power iteration per training call from a random vector; 30 calls left 2% on torch at times
+    for _ in range(200):
         layer(x, training=True)
     kernel = np.asarray(layer.layer.kernel).reshape(-1, 4)
     assert np.linalg.norm(kernel, 2) == pytest.approx(1.0, abs=1e-2)
