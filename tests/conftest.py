@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -17,3 +19,16 @@ def pytest_report_header(config):
         f"conv1dify fuzz: {examples} examples, seed {seed} "
         f"(reproduce: CONV1DIFY_FUZZ_SEED={seed} CONV1DIFY_FUZZ_EXAMPLES={examples} pytest tests/test_fuzz.py)"
     )
+
+
+@pytest.fixture
+def restore_registry():
+    """Tests that register converters leave the registry as they found it."""
+    import conv1dify
+    from conv1dify import _registry
+
+    conv1dify.registered_classes()  # the built-in converters register on first use
+    saved = dict(_registry._CONVERTERS)
+    yield
+    _registry._CONVERTERS.clear()
+    _registry._CONVERTERS.update(saved)

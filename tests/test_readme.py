@@ -7,19 +7,9 @@ import keras
 import pytest
 
 import conv1dify
-from conv1dify import _registry
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-
-
-@pytest.fixture
-def restore_registry():
-    conv1dify.registered_classes()  # the built-in converters register on first use
-    saved = dict(_registry._CONVERTERS)
-    yield
-    _registry._CONVERTERS.clear()
-    _registry._CONVERTERS.update(saved)
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))

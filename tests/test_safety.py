@@ -16,7 +16,7 @@ from keras import layers
 from keras.ops import convert_to_numpy
 
 import conv1dify
-from conv1dify import _convert, _registry
+from conv1dify import _convert
 
 
 def fingerprint(model):
@@ -70,15 +70,6 @@ def source_model():
     bn.moving_mean.assign(np.linspace(-1, 1, 6).astype("float32"))
     bn.moving_variance.assign(np.linspace(0.5, 2, 6).astype("float32"))
     return model
-
-
-@pytest.fixture
-def restore_registry():
-    conv1dify.registered_classes()  # the built-in converters register on first use
-    saved = dict(_registry._CONVERTERS)
-    yield
-    _registry._CONVERTERS.clear()
-    _registry._CONVERTERS.update(saved)
 
 
 OPTIONS = [
