@@ -85,6 +85,30 @@ def _grouped(layout: str) -> L.Layer:
 WEIGHTED = [_depthwise, _separable, _transpose_valid, _transpose_same, _transpose_same_padded, _grouped]
 
 
+def np_depthwise_conv2d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray, strides: tuple[int, int]) -> np.ndarray:
+    """A ``same``-padded DepthwiseConv2D in numpy: ``(B, H, W, C)`` and ``(kh, kw, C, m)`` -> ``(B, H', W', C*m)``.
+
+    NOTE: TensorFlow runs a DepthwiseConv2D with unequal strides only through oneDNN, which it turns on for
+    some CPUs and not others; this reference runs everywhere. Padding as TensorFlow computes it: the total
+    ``max((out - 1) * s + k - n, 0)`` per axis, its smaller half before the data.
+    """
+    kh, kw, c, m = kernel.shape
+    outs, pads = [], []
+    for n, k, s in zip(x.shape[1:3], (kh, kw), strides, strict=True):
+        out = -(-n // s)
+        total = max((out - 1) * s + k - n, 0)
+        outs.append(out)
+        pads.append((total // 2, total - total // 2))
+    padded = np.pad(x.astype("float64"), ((0, 0), pads[0], pads[1], (0, 0)))
+    y = np.zeros((x.shape[0], outs[0], outs[1], c, m))
+    for i in range(kh):
+        for j in range(kw):
+            window = padded[:, i : i + (outs[0] - 1) * strides[0] + 1 : strides[0],
+                            j : j + (outs[1] - 1) * strides[1] + 1 : strides[1]]
+            y += window[..., np.newaxis] * kernel[i, j].astype("float64")
+    return (y.reshape(*y.shape[:3], c * m) + bias).astype(x.dtype)
+
+
 @pytest.mark.parametrize("layout", ["height", "width"])
 @pytest.mark.parametrize("make", WEIGHTED, ids=lambda f: f.__name__.strip("_"))
 def test_weighted_layers_match_2d_on_a_lifted_signal(make: Callable[[str], Any], layout: str):
@@ -97,10 +121,25 @@ def test_weighted_layers_match_2d_on_a_lifted_signal(make: Callable[[str], Any],
     layer_1d.set_weights([_kernel_1d(w, layout) if w.ndim == 4 else w for w in weights_2d])
 
     x_1d = _signal(B, N, C)
-    y_2d = convert_to_numpy(layer_2d(_lift(x_1d, layout, 1)))
+    if isinstance(layer_2d, L.DepthwiseConv2D):
+        # the 2D layer's unequal strides run in TensorFlow only where oneDNN is on: a numpy reference instead
+        y_2d = np_depthwise_conv2d(_lift(x_1d, layout, 1), *weights_2d, layer_2d.strides)
+    else:
+        y_2d = convert_to_numpy(layer_2d(_lift(x_1d, layout, 1)))
     y_1d = convert_to_numpy(layer_1d(x_1d))
     assert y_2d.shape[2 if layout == "height" else 1] == 1
     np.testing.assert_allclose(y_1d, y_2d.squeeze(2 if layout == "height" else 1), **TOL)
+
+
+@pytest.mark.parametrize("strides", [(1, 1), (2, 2), (3, 3)])
+def test_numpy_depthwise_reference_matches_keras_on_equal_strides(strides: tuple[int, int]):
+    # equal strides run on every TensorFlow kernel path, so the reference above is checked where Keras can be
+    layer = L.DepthwiseConv2D((3, 2), strides=strides, depth_multiplier=2, padding="same")
+    x = _signal(B, 7, 8, C)
+    layer.build(x.shape)
+    weights = [RNG.normal(size=w.shape).astype("float32") for w in layer.get_weights()]
+    layer.set_weights(weights)
+    np.testing.assert_allclose(np_depthwise_conv2d(x, *weights, strides), convert_to_numpy(layer(x)), **TOL)
 
 
 # Layers without weights: a signal constant along the dropped axis (size 5) -----------------------------

@@ -148,3 +148,40 @@ def test_whole_model_sum_with_same_padding_claims_no_identity():
     model_1d = conv1dify.convert(model_2d, layout="height", weights="sum")
     whole = conv1dify.verify(model_2d, model_1d, layout="height", weights="sum", whole_model=True).checks[-1]
     assert whole.identity == "none (repeat)" and whole.status == "approximate"
+
+
+def test_a_2d_layer_this_backend_cannot_run_is_reported_unchecked_with_its_reason(restore_registry):
+    class Unrunnable2D(layers.Conv2D):
+        def call(self, inputs):
+            raise RuntimeError("Current implementation only supports equal length strides [Op:Fake]")
+
+    @conv1dify.register_converter(Unrunnable2D)
+    def unrunnable(layer, ctx):
+        layer_1d = layers.Conv1D.from_config(ctx.rewrite_sizes("kernel_size", "strides", "dilation_rate"))
+        ctx.weights = lambda: ctx.map_weights({"kernel": ctx.kernel_1d})
+        return layer_1d
+
+    layer = Unrunnable2D(4, 3, name="odd")  # valid: the whole-model identity holds too
+    layer.build((None, 9, 8, 3))  # building never calls `call`
+    model_2d = keras.Sequential([keras.Input((9, 8, 3)), layer, layers.Conv2D(2, 1, name="c")], name="m")
+    model_1d = conv1dify.convert(model_2d, layout="width", weights="sum")
+    result = conv1dify.verify(model_2d, model_1d, layout="width", weights="sum", whole_model=True)
+    checks = {c.path: c for c in result.checks}
+    assert checks["m/odd"].status == "unchecked"
+    assert checks["m/odd"].detail == (
+        "the 2D reference cannot run on this backend: Current implementation only supports equal length strides "
+        "[Op:Fake]"
+    )
+    assert checks["m/c"].status == "exact"
+    assert result.counts["unchecked"] == 2 and result.counts["mismatch"] == 0  # the layer and the whole model
+
+
+def test_depthwise_with_unequal_strides_verifies_or_says_why_on_every_kernel_path():
+    # TensorFlow runs this 2D layer only where oneDNN is on (TF_ENABLE_ONEDNN_OPTS); the 1D layer runs everywhere
+    x = keras.Input((9, 8, 4))
+    model_2d = keras.Model(x, layers.DepthwiseConv2D(3, strides=(2, 1), padding="same", name="dw")(x), name="m")
+    model_1d = conv1dify.convert(model_2d, layout="height", weights="sum")
+    [check] = conv1dify.verify(model_2d, model_1d, layout="height", weights="sum").checks
+    assert check.status in ("exact", "unchecked"), check
+    if check.status == "unchecked":
+        assert "equal length strides" in check.detail

@@ -117,6 +117,8 @@ def _keras_message(exc: BaseException) -> str:
     if "Error when deserializing class" in text and "Exception encountered:" in text:
         text = text.rsplit("Exception encountered:", 1)[1]  # the reason, not the whole config
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in text.splitlines()]
+    # TensorFlow wraps kernel errors as "{{function_node ...}} reason [Op:Name] name:"
+    lines = [re.sub(r"\{\{function_node [^}]*\}\}\s*|\s*name:\s*$", "", line) for line in lines]
     useful = [line for line in lines if line and not line.startswith("Exception encountered")]
     return useful[0] if useful else type(exc).__name__
 

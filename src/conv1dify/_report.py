@@ -222,7 +222,9 @@ def write_report(path: Path, inspection: Inspection, verification: Any = None) -
     atomic_write(path, lambda tmp: Path(tmp).write_text(text + ("\n" if not text.endswith("\n") else "")))
 
 
-_STATUS_STYLE = {"exact": "green", "mismatch": "bold red", "approximate": "yellow", "fresh": "cyan"}
+_STATUS_STYLE = {
+    "exact": "green", "mismatch": "bold red", "approximate": "yellow", "fresh": "cyan", "unchecked": "magenta"
+}
 
 
 def verification_table(verification: Any) -> Table:

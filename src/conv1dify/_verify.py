@@ -13,8 +13,9 @@ reference is Keras' own 2D computation, never conv1dify's weight maths:
 - ``same input``: layers on vectors or sequences see the same data in both models.
 
 A layer is ``exact`` when the identity holds to ``atol``/``rtol`` (NaN/inf masks equal too), ``mismatch``
-when an identity is claimed and fails, ``approximate`` when no identity exists by design, and ``fresh``
-when its weights were not carried over.
+when an identity is claimed and fails, ``approximate`` when no identity exists by design, ``fresh``
+when its weights were not carried over, and ``unchecked`` when an identity is claimed but the 2D reference
+cannot run here (TensorFlow runs a DepthwiseConv2D with unequal strides only where oneDNN is on, say).
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from ._convert import LayerRecord, _orchestrate
+from ._convert import LayerRecord, _keras_message, _orchestrate
 
-EXACT, MISMATCH, APPROXIMATE, FRESH = "exact", "mismatch", "approximate", "fresh"
+EXACT, MISMATCH, APPROXIMATE, FRESH, UNCHECKED = "exact", "mismatch", "approximate", "fresh", "unchecked"
+STATUSES = (EXACT, MISMATCH, APPROXIMATE, FRESH, UNCHECKED)
 _EXTENT_KEYS = ("kernel_size", "pool_size", "size", "strides")
 
 
@@ -60,7 +62,7 @@ class Verification:
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for status in (EXACT, MISMATCH, APPROXIMATE, FRESH):
+        for status in STATUSES:
             self.counts[status] = sum(c.status == status for c in self.checks)
 
     @property
@@ -318,6 +320,10 @@ class _Checker:
                 )
         try:
             want_2d = keras.ops.convert_to_numpy(layer(*_args(lifted), training=False))
+        except Exception as exc:  # the backend cannot run the 2D layer here: say why, never crash
+            reason = f"the 2D reference cannot run on this backend: {_keras_message(exc)}"
+            return LayerCheck(**base, identity=mode, status=UNCHECKED if claimed else APPROXIMATE, detail=reason)
+        try:
             got = keras.ops.convert_to_numpy(_run(layers_1d, xs))
             row_out = self.row_plan(layer)[2] if mode == "one-row" else None
             map_2d = record.inputs_2d[0]
@@ -342,9 +348,8 @@ class _Checker:
                 want_2d = want_2d.reshape(want_2d.shape[0], *lifted_map)
                 want_2d = self.lower(want_2d, mode, got.shape[1:], row_out).reshape(got.shape)
             want = self.lower(want_2d, mode, got.shape[1:], row_out)
-        except Exception as exc:  # the 2D layer cannot take the lifted input: no identity to check
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {first[:120]}")
+        except Exception as exc:  # the outputs cannot be lined up: no identity to check
+            return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {_keras_message(exc)}")
         close, max_abs, max_rel = _compare(got, want, self.atol, self.rtol)
         status = EXACT if close else (MISMATCH if claimed else APPROXIMATE)
         if not claimed and close:
@@ -522,11 +527,14 @@ def _whole(
     size = 1 if mode == "one-row" else int(shape_2d[checker.dropped] or 16)
     try:
         want_2d = keras.ops.convert_to_numpy(model_2d(checker.lift(x, shape_2d, mode, size), training=False))
+    except Exception as exc:
+        reason = f"the 2D model cannot run on this backend: {_keras_message(exc)}"
+        return LayerCheck(**base, identity=mode, status=UNCHECKED if claimed else APPROXIMATE, detail=reason)
+    try:
         got = keras.ops.convert_to_numpy(model_1d(x, training=False))
         want = checker.lower(want_2d, mode, got.shape[1:])
     except Exception as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {first[:120]}")
+        return LayerCheck(**base, identity=mode, status=APPROXIMATE, detail=f"no lifted check: {_keras_message(exc)}")
     close, max_abs, max_rel = _compare(got, want, checker.atol, checker.rtol)
     status = EXACT if close else (MISMATCH if claimed else APPROXIMATE)
     return LayerCheck(
