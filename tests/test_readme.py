@@ -102,14 +102,19 @@ def test_readme_has_python_quick_start():
 
 
 def test_custom_layer_example_converts(restore_registry):
-    page = ROOT / "docs" / "extending.md"
-    namespace = _run_page(page)
+    block = next(b for b in PYTHON.findall((ROOT / "docs" / "extending.md").read_text()) if "ChannelGate2D" in b)
+    namespace: dict = {}
+    exec(block, namespace)
     inp = keras.Input((8, 8, 4))
     model = keras.Model(inp, namespace["ChannelGate2D"]()(keras.layers.Conv2D(4, 3, padding="same")(inp)))
     converted = conv1dify.convert(model, layout="height")
     assert type(converted.layers[-1]).__name__ == "ChannelGate1D"
     assert converted.output_shape == (None, 8, 4)
-    assert "test_gated_conv_sum_identity" in namespace  # the walkthrough's test ran in _run_page
+
+
+def test_extending_walkthrough_defines_its_test():
+    code = "".join(PYTHON.findall((ROOT / "docs" / "extending.md").read_text()))
+    assert "def test_gated_conv_sum_identity" in code  # test_python_blocks_run calls it
 
 
 def test_readme_is_a_front_door():
