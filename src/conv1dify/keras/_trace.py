@@ -203,6 +203,14 @@ def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None) -> 
         raise TraceError(*_reason(exc)) from exc
 
 
+def _has_config(layer: Any) -> bool:
+    try:
+        layer.get_config()
+    except NotImplementedError:
+        return False
+    return True
+
+
 def _build_specs(model: Any) -> list[keras.KerasTensor]:
     """The input tensors a built subclassed model was built for."""
     shapes = getattr(model, "_build_shapes_dict", None) or {}
@@ -221,17 +229,19 @@ class _Expander:
 
     def __init__(self) -> None:
         self.traced: dict[int, keras.Model] = {}
-        self.expanded: dict[int, keras.Model] = {}
+        # NOTE: keyed by id, so the source object is kept alive beside its result: a freed traced model's id
+        # would be reused by the next one, which would then get the wrong expansion.
+        self.expanded: dict[int, tuple[Any, keras.Model]] = {}
         self.problems: list[Problem] = []
         self.failed: set[int] = set()  # ids of the layers that could not be traced (reported here)
 
     def expand(self, model: Any, path: str) -> Any:
         """``model`` itself when nothing in its tree needs tracing, else a rebuilt Functional copy."""
         if id(model) in self.expanded:
-            return self.expanded[id(model)]
+            return self.expanded[id(model)][1]
         graph = graph_of(model)
         if not self._touches(graph, set()):
-            self.expanded[id(model)] = model
+            self.expanded[id(model)] = (model, model)
             return model
         values: dict[int, Any] = {}
         new_inputs = []
@@ -251,12 +261,12 @@ class _Expander:
                 for x_2d, y in zip(node.outputs, tree.flatten(out), strict=True):
                     values[id(x_2d)] = y
         if any(id(x) not in values for x in graph.outputs):
-            self.expanded[id(model)] = model
+            self.expanded[id(model)] = (model, model)
             return model
         inputs = tree.pack_sequence_as(graph._inputs_struct, new_inputs)
         outputs = tree.pack_sequence_as(graph._outputs_struct, [values[id(x)] for x in graph.outputs])
         new_model = keras.Model(inputs, outputs, name=model.name)
-        self.expanded[id(model)] = new_model
+        self.expanded[id(model)] = (model, new_model)
         return new_model
 
     def _touches(self, graph: Any, seen: set[int]) -> bool:
@@ -265,7 +275,7 @@ class _Expander:
             if id(op) in seen:
                 continue
             seen.add(id(op))
-            if needs_trace(op):
+            if needs_trace(op) or (type(op) is keras.layers.Identity and not _has_config(op)):
                 return True
             sub = graph_of(op) if isinstance(op, keras.Model) else None
             if sub is not None and self._touches(sub, seen):
@@ -285,6 +295,10 @@ class _Expander:
             return sub(tensors[0] if len(tensors) == 1 else tensors)
         if isinstance(op, keras.Model) and graph_of(op) is not None:
             return self.expand(op, op_path)(*args, **kwargs)
+        if type(op) is keras.layers.Identity and not _has_config(op):
+            # NOTE: keras-hub builds Identity layers with a DTypePolicy object, which has no config; an
+            # identity is dropped exactly, so the rewriter never needs to read it.
+            return args[0]
         return op(*args, **kwargs)
 
     def trace(self, layer: Any, args: Any, kwargs: dict[str, Any], path: str) -> keras.Model | None:
