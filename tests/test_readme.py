@@ -10,9 +10,9 @@ import pytest
 
 import conv1dify
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").exists())  # wherever this file moves
 README = ROOT / "README.md"
-PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [README, *sorted((ROOT / "docs").rglob("*.md"))]
 README_LIMIT = 12_000
 
 FENCE = re.compile(r"^```.*?^```", flags=re.S | re.M)
