@@ -12,6 +12,8 @@ BACKEND_SUBSET ?= -m "not slow and not single_backend" --ignore=tests/test_cli.p
 	--ignore=tests/test_files.py --ignore=tests/test_determinism.py
 # ... and a fifth of the fuzz test's random models (tests/test_fuzz.py), which JAX runs op by op.
 BACKEND_FUZZ_EXAMPLES ?= 40
+# The keras-hub test zoo (tests/keras/test_keras_hub.py), installed without its declared dependencies (see below).
+HUB_PACKAGES ?= keras-hub==0.32.0 regex tokenizers
 
 .PHONY: demo test test-tensorflow test-jax test-torch check bench clean
 
@@ -20,9 +22,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# JAX and PyTorch, CPU builds (the backends extra); only the tests need them.
+# JAX and PyTorch, CPU builds (the backends extra); only the tests need them. And keras-hub, a test zoo: its
+# declared dependencies pull tensorflow-text and the full 572 MB tensorflow wheel beside tensorflow-cpu; the
+# vision backbones import with regex and tokenizers alone (about 9 s, 34 MB).
 $(BACKENDS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[backends]'
+	$(BIN)/python -m pip install --quiet --no-deps $(HUB_PACKAGES)
 	touch $(BACKENDS_STAMP)
 
 ## demo: set up, convert keras.applications VGG16 (weights=None) to 1D, write and reload vgg16_1d.keras
