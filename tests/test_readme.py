@@ -176,3 +176,22 @@ def test_slug_follows_github():
     assert _slug("Layouts: how `(H, W, C)` becomes `(L, C')`") == "layouts-how-h-w-c-becomes-l-c"
     assert _slug("Does 2D pretraining transfer?") == "does-2d-pretraining-transfer"
     assert _slug("CI and oneDNN") == "ci-and-onednn"
+
+
+def _ragged_tables(text: str) -> list[str]:
+    """The first row of every table whose rows do not all have as many cells (an unescaped `|` in a cell)."""
+    ragged, rows = [], []
+    for line in [*_prose(text).splitlines(), ""]:
+        if line.startswith("|"):
+            rows.append(line)
+            continue
+        if len({len(re.findall(r"(?<!\\)\|", row)) for row in rows}) > 1:
+            ragged.append(rows[0])
+        rows = []
+    return ragged
+
+
+def test_tables_are_not_ragged():
+    ragged = [f"{_rel(page)}: {row}" for page in PAGES for row in _ragged_tables(page.read_text())]
+    assert not ragged, "escape a `|` inside a table cell as `\\|`:\n" + "\n".join(ragged)
+    assert _ragged_tables("| a | b |\n|---|---|\n| `int | None` | x |\n")
