@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import keras
@@ -24,6 +25,21 @@ try:  # NOTE: the Keras frontend moves under conv1dify.keras (issue 15); either 
 except ImportError:
     from ..._registry import LayerContext, register_converter  # type: ignore[no-redef,unused-ignore]
     from ...converters.reshaping import _edges_1d  # type: ignore[no-redef,unused-ignore]
+
+
+def public_op_name(cls: type) -> str:
+    """The public name of a `keras.ops` operation class, for messages: ``Split`` -> ``keras.ops.split``.
+
+    >>> from keras.src.ops import image, numpy
+    >>> public_op_name(numpy.Split), public_op_name(image.Resize)
+    ('keras.ops.split', 'keras.ops.image.resize')
+    """
+    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    family = cls.__module__.rsplit(".", 1)[-1]  # keras.src.ops.image -> image
+    for prefix, namespace in (("keras.ops", keras.ops), (f"keras.ops.{family}", getattr(keras.ops, family, None))):
+        if namespace is not None and hasattr(namespace, snake):
+            return f"{prefix}.{snake}"
+    return f"{cls.__module__}.{cls.__name__}"
 
 
 def _spatial_axis(ctx: LayerContext, axis: int, what: str) -> int:
