@@ -7,10 +7,9 @@ BACKENDS_STAMP := $(VENV)/.backends-stamp
 PYTEST_ARGS ?=
 PYTEST := TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest
 # The JAX and torch passes: the suite less the slow models and what one backend's pass covers (single_backend),
-# and less the CLI's subprocess tests (tests/test_backends.py runs the CLI under each backend without TensorFlow).
-BACKEND_SUBSET ?= -m "not slow and not single_backend" --ignore=tests/test_cli.py --ignore=tests/test_cli_inspect.py \
-	--ignore=tests/test_files.py --ignore=tests/test_determinism.py
-# ... and a fifth of the fuzz test's random models (tests/test_fuzz.py), which JAX runs op by op.
+# and less the CLI's subprocess tests (tests/keras/test_backends.py runs the CLI under each backend without TensorFlow).
+BACKEND_SUBSET ?= -m "not slow and not single_backend" --ignore=tests/cli --ignore=tests/keras/test_determinism.py
+# ... and a fifth of the fuzz test's random models (tests/keras/test_fuzz.py), which JAX runs op by op.
 BACKEND_FUZZ_EXAMPLES ?= 40
 # The keras-hub test zoo (tests/keras/test_keras_hub.py), installed without its declared dependencies (see below).
 HUB_PACKAGES ?= keras-hub==0.32.0 regex tokenizers

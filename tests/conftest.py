@@ -7,7 +7,7 @@ import pytest
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-# The fuzz test's budget and seed (tests/test_fuzz.py), resolved once here so pytest's header can print them.
+# The fuzz test's budget and seed (tests/keras/test_fuzz.py), resolved once here so pytest's header can print them.
 if os.environ.get("CONV1DIFY_FUZZ_SEED", "").lower() == "random":
     os.environ["CONV1DIFY_FUZZ_SEED"] = str(int.from_bytes(os.urandom(4), "little"))
 
@@ -17,7 +17,7 @@ def pytest_report_header(config):
     examples = os.environ.get("CONV1DIFY_FUZZ_EXAMPLES", "200")
     return (
         f"conv1dify fuzz: {examples} examples, seed {seed} "
-        f"(reproduce: CONV1DIFY_FUZZ_SEED={seed} CONV1DIFY_FUZZ_EXAMPLES={examples} pytest tests/test_fuzz.py)"
+        f"(reproduce: CONV1DIFY_FUZZ_SEED={seed} CONV1DIFY_FUZZ_EXAMPLES={examples} pytest tests/keras/test_fuzz.py)"
     )
 
 
@@ -25,7 +25,7 @@ def pytest_report_header(config):
 def restore_registry():
     """Tests that register converters leave the registry as they found it."""
     import conv1dify
-    from conv1dify import _registry
+    from conv1dify.keras import _registry
 
     conv1dify.registered_classes()  # the built-in converters register on first use
     saved = dict(_registry._CONVERTERS)

@@ -17,7 +17,7 @@ from keras.ops import convert_to_numpy
 
 import conv1dify
 from conv1dify import data
-from conv1dify._layout import ORDER_NAMES, Layout
+from conv1dify.core.layout import ORDER_NAMES, Layout
 from conv1dify.data import (
     LayoutTransform,
     check_fits,

@@ -10,19 +10,19 @@ __version__ = "0.1.0"
 # NOTE: names resolve on first use, so `conv1dify --help` and error paths never pay for importing Keras.
 _LAZY = {
     "ConversionError": "._errors",
-    "Layout": "._layout",
-    "LayerContext": "._registry",
-    "carry_over": "._registry",
-    "register_converter": "._registry",
-    "registered_classes": "._registry",
-    "convert": "._convert",
-    "conversion_record": "._record",
-    "verify": "._verify",
-    "inspect": "._inspect",
-    "Inspection": "._inspect",
-    "LayerRow": "._inspect",
-    "Verification": "._verify",
-    "LayerCheck": "._verify",
+    "Layout": ".core.layout",
+    "LayerContext": ".keras._registry",
+    "carry_over": ".keras._registry",
+    "register_converter": ".keras._registry",
+    "registered_classes": ".keras._registry",
+    "convert": ".keras._convert",
+    "conversion_record": ".keras._record",
+    "verify": ".keras._verify",
+    "inspect": ".keras._inspect",
+    "Inspection": ".keras._inspect",
+    "LayerRow": ".keras._inspect",
+    "Verification": ".keras._verify",
+    "LayerCheck": ".keras._verify",
 }
 
 _SUBMODULES = ("data",)
@@ -30,13 +30,13 @@ _SUBMODULES = ("data",)
 __all__ = ["__version__", *sorted(_LAZY), *_SUBMODULES]
 
 if TYPE_CHECKING:
-    from ._convert import convert
     from ._errors import ConversionError
-    from ._inspect import Inspection, LayerRow, inspect
-    from ._layout import Layout
-    from ._record import conversion_record
-    from ._registry import LayerContext, carry_over, register_converter, registered_classes
-    from ._verify import LayerCheck, Verification, verify
+    from .core.layout import Layout
+    from .keras._convert import convert
+    from .keras._inspect import Inspection, LayerRow, inspect
+    from .keras._record import conversion_record
+    from .keras._registry import LayerContext, carry_over, register_converter, registered_classes
+    from .keras._verify import LayerCheck, Verification, verify
 
 
 def __getattr__(name: str) -> Any:
@@ -47,7 +47,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'conv1dify' has no attribute {name!r}")
     if module != "._errors":
         # Every converter must be registered before any registry query or conversion.
-        importlib.import_module("._convert", __name__)
+        importlib.import_module(".keras._convert", __name__)
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

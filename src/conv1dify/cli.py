@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import ConversionError
-from ._layout import LAYOUT_NAMES, ORDER_NAMES
-from ._sizes import POLICY_NAMES
-from ._weights import STRATEGIES
+from .core.layout import LAYOUT_NAMES, ORDER_NAMES
+from .core.sizes import POLICY_NAMES
+from .core.weights import STRATEGIES
 
 EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
 
@@ -303,8 +303,8 @@ def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[
     """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
     with _status(console, "Loading Keras...", progress):
         _import_keras()
-        from ._convert import _orchestrate
-        from ._inspect import inspection_of
+        from .keras._convert import _orchestrate
+        from .keras._inspect import inspection_of
     with _status(console, f"Loading {args.source}...", progress):
         model = _load_2d(args, console)
     with _progress_bar(console, f"Converting {model.name}", progress) as advance:
@@ -343,7 +343,7 @@ def _finish(
     lines: Sequence[str] = (),
 ) -> int:
     """What every converting command ends with: verify, report files, figure, stdout, exit code."""
-    from ._report import inspection_dict, inspection_table, verification_table, write_report
+    from .reports.documents import inspection_dict, inspection_table, verification_table, write_report
 
     verification = None
     if args.verify:
@@ -353,7 +353,7 @@ def _finish(
         with _status(console, f"Writing {args.report}...", progress):
             write_report(Path(args.report), inspection, verification)
     if args.plot:
-        from ._plot import save_figure
+        from .reports.plot import save_figure
 
         with _status(console, f"Drawing {args.plot}...", progress):
             save_figure(inspection, args.plot)
@@ -410,7 +410,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     progress = not (args.quiet or args.json)
     _, inspection = _converted(args, console, progress)
-    from ._plot import save_figure
+    from .reports.plot import save_figure
 
     with _status(console, f"Drawing {path}...", progress):
         save_figure(inspection, path)
@@ -424,7 +424,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
 def _load_2d(args: argparse.Namespace, console: Any) -> Any:
     """The SOURCE model, loaded in Keras' safe mode unless ``--unsafe`` (which warns)."""
-    from ._sources import load_source
+    from .keras._sources import load_source
 
     if args.unsafe:
         console.print(
@@ -456,7 +456,7 @@ def _conversion_options(args: argparse.Namespace, record: dict[str, Any] | None 
 
 
 def _verify_args(model_2d: Any, model_1d: Any, args: argparse.Namespace, record: dict[str, Any] | None = None) -> Any:
-    from ._verify import verify
+    from .keras._verify import verify
 
     options = _conversion_options(args, record)
     return verify(model_2d, model_1d, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model, **options)
@@ -469,8 +469,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     show_progress = not (args.quiet or args.json)
     with _status(console, "Loading Keras...", show_progress):
         _import_keras()
-        from ._record import conversion_record
-        from ._report import verification_table
+        from .keras._record import conversion_record
+        from .reports.documents import verification_table
     if not Path(args.source).suffix and not args.weights_2d:
         raise _UsageError(
             f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
@@ -478,7 +478,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         )
     with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
         model_2d = _load_2d(args, console)
-        from ._sources import load_model_file
+        from .keras._sources import load_model_file
 
         path = Path(args.model_1d)
         model_1d = load_model_file(args.model_1d, safe_mode=not args.unsafe)
@@ -493,7 +493,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     _import_keras()
-    from ._sources import application_names, default_input_shape
+    from .keras._sources import application_names, default_input_shape
 
     for name in application_names():
         print(f"{name:20s} {default_input_shape(name)}")
@@ -503,7 +503,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 def _cmd_layers(args: argparse.Namespace) -> int:
     _import_keras()
     from . import registered_classes
-    from ._registry import get_converter
+    from .keras._registry import get_converter
 
     for cls in registered_classes():
         converter = get_converter(cls)

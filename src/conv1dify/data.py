@@ -21,8 +21,6 @@ and integer and bool data get their exact mean rounded to the nearest value (tie
 
 from __future__ import annotations
 
-import functools
-import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +28,14 @@ import keras
 import numpy as np
 
 from ._errors import ConversionError
-from ._layout import LAYOUT_NAMES, ORDER_NAMES, Layout, get_layout
+from .core.layout import (
+    LAYOUT_NAMES,
+    Layout,
+    complete_shape_2d,
+    inverse_order_indices,
+    order_indices,
+    resolve_layout,
+)
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -50,119 +55,6 @@ __all__ = [
 ]
 
 Shape2D = Sequence[int | None]
-
-
-# Layouts and pixel orders ------------------------------------------------------------------------------
-
-
-def resolve_layout(layout: str | Layout, order: str | None = None) -> Layout:
-    """The `Layout` for a layout name and pixel order, or a `Layout` itself.
-
-    ``order=None`` means the layout's own order (``"row"`` for a name). A `Layout` that already sets a
-    different order is refused rather than silently overridden.
-
-    >>> resolve_layout("flatten", "snake")
-    Layout(name='flatten', order='snake')
-    """
-    if isinstance(layout, Layout):
-        if order is not None and order != layout.order:
-            raise ConversionError(
-                f"The layout already sets a pixel order. Received: layout={layout!r}, order={order!r}. "
-                "Fix: pass the order in the Layout or as order=, not both."
-            )
-        return layout
-    base = get_layout(layout)
-    return Layout(base.name, "row" if order is None else order)
-
-
-def order_indices(order: str, height: int, width: int) -> np.ndarray:
-    """The row-major flat pixel index ``i * width + j`` read at each position of a ``flatten`` sequence.
-
-    ``x_1d = x_2d.reshape(N, H * W, C)[:, order_indices(order, H, W)]``. Orders:
-
-    - ``"row"``: row-major, ``arange(H * W)`` (the seed's ``reshape``);
-    - ``"column"``: column-major, each column top to bottom, columns left to right;
-    - ``"snake"``: boustrophedon, even rows left to right, odd rows right to left, so every step moves
-      to a 4-neighbour;
-    - ``"hilbert"``: a Hilbert curve (the classic construction of Hilbert 1891, as in Warren's *Hacker's
-      Delight*). On a square power-of-two grid it starts at the top-left pixel and ends at the top-right
-      pixel, every step to a 4-neighbour (the 2 x 2 curve goes down, right, up). Any other ``H x W`` grid
-      reads the curve of the smallest enclosing power-of-two square (same orientation, anchored at the
-      top-left pixel) and keeps only the pixels inside the rectangle: still a permutation, and every
-      aligned power-of-two block inside the rectangle is still read as one unbroken Hilbert sub-curve,
-      but the sequence jumps where the curve leaves the rectangle and comes back (a 2 x 3 grid reads
-      ``[0, 1, 4, 3, 5, 2]``: between pixels (1, 0) and (1, 2) the 4 x 4 curve runs through rows 2 and 3).
-
-    The result is cached per ``(order, height, width)`` and read-only.
-
-    >>> order_indices("snake", 2, 3).tolist()
-    [0, 1, 2, 5, 4, 3]
-    >>> order_indices("hilbert", 2, 2).tolist()
-    [0, 2, 3, 1]
-    """
-    if order not in ORDER_NAMES:
-        raise ConversionError(
-            f"Unknown pixel order. Expected one of {', '.join(ORDER_NAMES)}. Received: order={order!r}"
-        )
-    for name, size in (("height", height), ("width", width)):
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
-            raise ConversionError(
-                f"order_indices() needs a positive integer {name}. Received: {name}={size!r}. Fix: pass the "
-                "image size; a pixel order needs a known height and width."
-            )
-    return _order_indices(order, int(height), int(width))
-
-
-@functools.lru_cache(maxsize=128)
-def _order_indices(order: str, height: int, width: int) -> np.ndarray:
-    grid = np.arange(height * width, dtype=np.int64).reshape(height, width)
-    if order == "row":
-        out = grid.ravel()
-    elif order == "column":
-        out = grid.T.ravel()
-    elif order == "snake":
-        grid[1::2] = grid[1::2, ::-1]
-        out = grid.ravel()
-    else:
-        out = np.argsort(_hilbert_distance(height, width), kind="stable").astype(np.int64)
-    out = np.ascontiguousarray(out)
-    out.setflags(write=False)
-    return out
-
-
-@functools.lru_cache(maxsize=128)
-def _inverse_indices(order: str, height: int, width: int) -> np.ndarray:
-    """The sequence position of each row-major pixel: ``x_2d_flat = x_1d[:, _inverse_indices(...)]``."""
-    forward = _order_indices(order, height, width)
-    out = np.empty_like(forward)
-    out[forward] = np.arange(forward.size, dtype=np.int64)
-    out.setflags(write=False)
-    return out
-
-
-def _hilbert_distance(height: int, width: int) -> np.ndarray:
-    """Position along the Hilbert curve of the enclosing power-of-two square, for every pixel (row-major).
-
-    The classic ``xy2d`` (Hilbert 1891 via Warren, *Hacker's Delight*) vectorised over the pixels, with
-    ``x`` the column and ``y`` the row. It works pixel by pixel, so a 1 x 100000 strip costs 100000
-    evaluations, not the 2**34 cells of its enclosing square.
-    """
-    n = 1 << max(0, math.ceil(math.log2(max(height, width))))
-    y, x = np.divmod(np.arange(height * width, dtype=np.int64), width)
-    d = np.zeros(height * width, dtype=np.int64)
-    s = n // 2
-    while s > 0:
-        rx = (x & s) > 0
-        ry = (y & s) > 0
-        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
-        # Rotate the quadrant so the sub-curve has the orientation the recursion expects.
-        flip = ~ry & rx
-        x = np.where(flip, n - 1 - x, x)
-        y = np.where(flip, n - 1 - y, y)
-        swap = ~ry
-        x, y = np.where(swap, y, x), np.where(swap, x, y)
-        s //= 2
-    return d
 
 
 # numpy transforms --------------------------------------------------------------------------------------
@@ -208,7 +100,7 @@ def to_1d(x: Any, layout: str | Layout, order: str | None = None) -> np.ndarray:
         flat = array.reshape(n, h * w, c)
         if lay.order == "row":
             return flat
-        return np.take(flat, _order_indices(lay.order, h, w), axis=1)
+        return np.take(flat, order_indices(lay.order, h, w), axis=1)
     if lay.name == "fold":
         return array.reshape(n, h, w * c)
     return _unlift(array, 2 if lay.name == "height" else 1)
@@ -245,70 +137,15 @@ def to_2d(x: Any, layout: str | Layout, shape_2d: Shape2D, order: str | None = N
         "add a batch axis with x[None] for one sequence",
     )
     n, length, channels = array.shape
-    h, w, c = _complete_shape_2d(lay, length, channels, shape_2d)
+    h, w, c = complete_shape_2d(lay, length, channels, shape_2d)
     if lay.name == "flatten":
         if lay.order != "row":
-            array = np.take(array, _inverse_indices(lay.order, h, w), axis=1)
+            array = np.take(array, inverse_order_indices(lay.order, h, w), axis=1)
         return array.reshape(n, h, w, c)
     if lay.name == "fold":
         return array.reshape(n, h, w, c)
     axis, size = (2, w) if lay.name == "height" else (1, h)
     return np.repeat(np.expand_dims(array, axis), size, axis=axis)
-
-
-def _complete_shape_2d(lay: Layout, length: int | None, channels: int | None, shape_2d: Any) -> tuple[Any, ...]:
-    """``(H, W, C)`` with the ``None`` entries the 1D shape ``(length, channels)`` fixes filled in, and checked."""
-    if isinstance(shape_2d, (str, bytes)) or not isinstance(shape_2d, Sequence) or len(shape_2d) != 3:
-        raise ConversionError(
-            f"shape_2d must be the image shape (H, W, C). Received: shape_2d={shape_2d!r}, layout={lay.name!r}. "
-            "Fix: pass shape_2d=(H, W, C); sizes the 1D data fixes may be None."
-        )
-    h, w, c = (None if s is None else int(s) for s in shape_2d)
-    received = f"Received: shape_2d={tuple(shape_2d)!r}, 1D shape {(length, channels)}"
-
-    def need(name: str, why: str) -> ConversionError:
-        return ConversionError(
-            f"Layout '{lay}' needs the image {name} to restore (H, W, C): {why}. {received}. "
-            f"Fix: give the {name} in shape_2d."
-        )
-
-    def split(total: int | None, part: int) -> int | None:
-        return total // part if total is not None and part > 0 and total % part == 0 else None
-
-    if lay.name == "flatten":
-        if h is None and w is None:
-            raise need("height and width", "a flattened sequence does not record the image's rows and columns")
-        h = h if h is not None else split(length, w or 0)
-        w = w if w is not None else split(length, h or 0)
-        c = c if c is not None else channels
-        expected = (None if h is None or w is None else h * w, c)
-    elif lay.name == "fold":
-        if w is None and c is None:
-            raise need("width or channels", "the folded channels W*C do not say how to split them")
-        h = h if h is not None else length
-        w = w if w is not None else split(channels, c or 0)
-        c = c if c is not None else split(channels, w or 0)
-        expected = (h, None if w is None or c is None else w * c)
-    elif lay.name == "height":
-        if w is None:
-            raise need("width", "the signal runs along the height and has no width to repeat it over")
-        h = h if h is not None else length
-        c = c if c is not None else channels
-        expected = (h, c)
-    else:
-        if h is None:
-            raise need("height", "the signal runs along the width and has no height to repeat it over")
-        w = w if w is not None else length
-        c = c if c is not None else channels
-        expected = (w, c)
-    # NOTE: a symbolic Keras shape may leave the length unknown; only known sizes can disagree.
-    clash = any(a is not None and e is not None and a != e for a, e in zip((length, channels), expected, strict=True))
-    if clash or None in (w, c) or (lay.name == "flatten" and h is None):
-        raise ConversionError(
-            f"The 1D data does not match shape_2d under layout '{lay}': (H, W, C) = {(h, w, c)} lays out as "
-            f"{expected}. {received}. Fix: pass the image shape the data was laid out from, and the same layout."
-        )
-    return h, w, c
 
 
 _SUM_OVER = {1: "nhwc->nwc", 2: "nhwc->nhc"}  # einsum sums an image axis ~3x faster than ndarray.sum here
@@ -455,7 +292,7 @@ class LayoutTransform(keras.layers.Layer):
         if self.inverse:
             if len(shape) != 3:
                 raise self._rank_error(shape, 3)
-            return (shape[0], *_complete_shape_2d(lay, shape[1], shape[2], self.shape_2d))
+            return (shape[0], *complete_shape_2d(lay, shape[1], shape[2], self.shape_2d))
         if len(shape) != 4:
             raise self._rank_error(shape, 4)
         batch, h, w, c = shape
@@ -481,7 +318,7 @@ class LayoutTransform(keras.layers.Layer):
             _, h, w, c = out_shape
             if lay.name == "flatten":
                 if lay.order != "row":
-                    x = ops.take(x, ops.convert_to_tensor(_inverse_indices(lay.order, h, w)), axis=1)
+                    x = ops.take(x, ops.convert_to_tensor(inverse_order_indices(lay.order, h or 0, w or 0)), axis=1)
                 return ops.reshape(x, (-1, h, w, c))
             if lay.name == "fold":
                 return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w, c))
@@ -494,7 +331,7 @@ class LayoutTransform(keras.layers.Layer):
             if lay.order != "row":
                 self.compute_output_shape(tuple(x.shape))  # refuses an unknown size
                 flat = ops.reshape(x, (-1, h * w, c))
-                return ops.take(flat, ops.convert_to_tensor(_order_indices(lay.order, h, w)), axis=1)
+                return ops.take(flat, ops.convert_to_tensor(order_indices(lay.order, h, w)), axis=1)
             if h is None or w is None:
                 return ops.reshape(x, (ops.shape(x)[0], -1, c))
             return ops.reshape(x, (-1, h * w, c))
@@ -554,7 +391,7 @@ def dataset_to_1d(dataset: tf.data.Dataset, layout: str | Layout, order: str | N
     >>> dataset_to_1d(images, "flatten").element_spec[0].shape
     TensorShape([1024, 3])
     """
-    from . import _tfdata
+    from .keras import _tfdata
 
     return _tfdata.map_layout(dataset, resolve_layout(layout, order), inverse=False, shape_2d=None)
 
@@ -563,7 +400,7 @@ def dataset_to_2d(
     dataset: tf.data.Dataset, layout: str | Layout, shape_2d: Shape2D, order: str | None = None
 ) -> tf.data.Dataset:
     """Map a ``tf.data.Dataset`` of 1D data ``(L, C')`` (or batches, or tuples) back to images with `to_2d`."""
-    from . import _tfdata
+    from .keras import _tfdata
 
     return _tfdata.map_layout(dataset, resolve_layout(layout, order), inverse=True, shape_2d=shape_2d)
 
@@ -679,7 +516,7 @@ def check_fits(model: Any, x: Any, layout: str | Layout | None = None, order: st
 
 
 def _record(model: Any) -> dict[str, Any]:
-    from ._record import conversion_record
+    from .keras._record import conversion_record
 
     return conversion_record(model) or {}
 

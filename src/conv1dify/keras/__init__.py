@@ -1,0 +1,26 @@
+"""The Keras 3 frontend: walks Keras graphs, builds Keras 1D layers, and verifies them against the 2D ones.
+
+Every rule (layouts, size policies, weight transforms) comes from `conv1dify.core`; the top-level
+``conv1dify.convert`` / ``verify`` / ``inspect`` are this frontend's.
+"""
+
+from ._convert import convert
+from ._inspect import Inspection, LayerRow, inspect
+from ._record import conversion_record
+from ._registry import LayerContext, carry_over, register_converter, registered_classes
+from ._verify import LayerCheck, Verification, verify
+
+__all__ = [
+    "Inspection",
+    "LayerCheck",
+    "LayerContext",
+    "LayerRow",
+    "Verification",
+    "carry_over",
+    "conversion_record",
+    "convert",
+    "inspect",
+    "register_converter",
+    "registered_classes",
+    "verify",
+]
