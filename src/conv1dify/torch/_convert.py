@@ -1,0 +1,562 @@
+"""The torch orchestrator: trace the 2D module, convert node by node, and build the 1D ``fx.GraphModule``.
+
+Each node of the traced graph is converted by the converter registered for its module class, function or
+tensor method, then run once on a 1D example tensor, so the next converter sees real 1D shapes and a 1D
+module that cannot run is reported against the 2D module that made it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import fx, nn
+
+from . import converters as _converters  # noqa: F401  (registers the built-in converters)
+from ._core import STRATEGIES, ConversionError, Layout, Problem, SizePolicy, check_policy, get_layout
+from ._registry import CallContext, ModuleContext, Shape, get_converter, qualified, tensor_shape
+from ._trace import modes_kept, propagate_shapes, trace
+
+SPATIAL = "NCHW"
+
+
+@dataclass
+class NodeRecord:
+    """One call of one 2D module or function in the traced graph, and what it became.
+
+    Attributes:
+        path: The module's qualified name in the source (``layer1.0.conv1``), or ``<owner>:<node>`` for a
+            function or method call made in the forward of ``owner``.
+        target: The 2D module class or the function, by qualified name.
+        module_2d: The 2D module (``None`` for a function call).
+        module_1d: The 1D module that replaces it (``None`` for a function call).
+        inputs_2d, inputs_1d: Shapes of the tensor arguments, with the batch axis.
+        shape_2d, shape_1d: Shapes of the output, with the batch axis (``None`` when not a tensor).
+        sizes: The 1D sizes chosen for kernel/stride/pool/dilation, by Keras' key name.
+        notes: What the converter said the user should know.
+        fresh: The module holds weights that were not carried over.
+        exact: The converter's claim that the identity of the layout holds for this module.
+        flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
+        role_in, role_out: How the first input's and the output's dims read (``"NCHW"``, ``"NHWC"``, ``None``).
+    """
+
+    path: str
+    target: str
+    module_2d: nn.Module | None
+    module_1d: nn.Module | None
+    inputs_2d: list[Shape | None]
+    inputs_1d: list[Shape | None]
+    shape_2d: Shape | None
+    shape_1d: Shape | None
+    sizes: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    fresh: bool = False
+    exact: bool = True
+    flattened_from: tuple[Shape, Shape] | None = None
+    role_in: str | None = None
+    role_out: str | None = None
+
+
+@dataclass
+class Conversion:
+    """A torch conversion: the 1D module, its source, the options, and one record per converted call."""
+
+    module: fx.GraphModule
+    source: nn.Module
+    layout: Layout
+    sizes: SizePolicy
+    weights: str | None
+    records: list[NodeRecord]
+    input_2d: Shape
+    input_1d: Shape
+
+
+def resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:
+    """The weight strategy to apply: ``auto`` resolved for the layout, and combinations that cannot work refused.
+
+    NOTE: the same rule as the Keras frontend's; it moves to the core with the plan (issue 15).
+    """
+    if weights is None:
+        return None
+    if weights not in STRATEGIES:
+        raise ConversionError(
+            f"Unknown weight strategy. Expected one of {', '.join(STRATEGIES)} or None. Received: weights={weights!r}"
+        )
+    if weights == "auto":
+        if layout.name != "flatten":
+            return "sum"
+        return "flatten" if policy == "area" else "center"
+    if weights == "flatten" and (layout.name != "flatten" or policy != "area"):
+        raise ConversionError(
+            "weights='flatten' lays a kh x kw kernel out as kh*kw taps, which needs layout='flatten' and "
+            f"sizes='area'. Received: layout={layout.name!r}, sizes={policy!r}. Fix: use those, or weights='sum'."
+        )
+    return weights
+
+
+def _example(module: nn.Module, example_input: Any) -> torch.Tensor:
+    """The 2D example as a tensor ``(N, C, H, W)`` in the module's dtype and device."""
+    param = next((p for p in module.parameters()), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    device = param.device if param is not None else torch.device("cpu")
+    if isinstance(example_input, torch.Tensor):
+        x = example_input
+    elif isinstance(example_input, (tuple, list)) and all(isinstance(d, int) for d in example_input):
+        shape = tuple(example_input)
+        x = torch.randn((2, *shape) if len(shape) == 3 else shape, dtype=dtype, device=device)
+    else:
+        raise ConversionError(
+            "convert() needs an example input to trace the module and read its shapes. Expected a tensor "
+            f"(N, C, H, W) or a shape (C, H, W). Received: example_input={example_input!r}. "
+            "Fix: pass example_input=(3, 64, 64), say."
+        )
+    if x.ndim != 4:
+        raise ConversionError(
+            "The torch frontend converts modules on 2D feature maps (N, C, H, W). "
+            f"Received: example_input shape {tuple(x.shape)}. Fix: pass a 4D tensor or a (C, H, W) shape."
+        )
+    return x
+
+
+def input_shape_1d(layout: Layout, shape_2d: Shape, input_length: int | None, channels: int | None) -> Shape:
+    """The 1D input ``(N, C', L)`` of a 2D input ``(N, C, H, W)`` under a layout."""
+    n, c, h, w = shape_2d
+    length, ch = layout.shape_1d((h, w, c))
+    return (
+        n,
+        int(channels if channels is not None else ch or 0),
+        int(input_length if input_length is not None else length or 0),
+    )
+
+
+def _path(node: fx.Node) -> str:
+    """A module's qualified name, or ``owner:node`` for a function call inside ``owner``'s forward."""
+    if node.op == "call_module":
+        return str(node.target)
+    stack = node.meta.get("nn_module_stack") or {}
+    owner = next(reversed(stack.values()), ("", None))[0] if stack else ""
+    owner = owner.removeprefix("L['self'].") if isinstance(owner, str) else ""
+    return f"{owner}:{node.name}" if owner else node.name
+
+
+def _scan(gm: fx.GraphModule) -> list[Problem]:
+    """Every module, function and method in the graph without a converter, so one run reports all of them."""
+    problems: list[Problem] = []
+    seen: set[Any] = set()
+    for node in gm.graph.nodes:
+        if node.op == "call_module":
+            cls = type(gm.get_submodule(node.target))
+            if get_converter(cls) is None and cls not in seen:
+                seen.add(cls)
+                base = next((b.__name__ for b in cls.__mro__[1:] if get_converter(b) is not None), None)
+                hint = f"; it subclasses {base}, whose converter may fit" if base else ""
+                problems.append(
+                    Problem(
+                        str(node.target),
+                        f"{cls.__module__}.{cls.__qualname__}",
+                        "no converter is registered for this module class" + hint,
+                        fix=f"register one with @conv1dify.torch.register_converter({cls.__name__}).",
+                    )
+                )
+        elif node.op in ("call_function", "call_method") and get_converter(node.target) is None:
+            if node.target in seen:
+                continue
+            seen.add(node.target)
+            name = qualified(node.target)
+            method = node.op == "call_method"
+            problems.append(
+                Problem(
+                    _path(node),
+                    name,
+                    f"the {'method' if method else 'function'} call has no 1D converter",
+                    fix=f"register one with @conv1dify.torch.register_converter({repr(node.target) if method else name}).",
+                )
+            )
+    return problems
+
+
+def _set_submodule(root: nn.Module, path: str, module: nn.Module) -> None:
+    """Install ``module`` at the dotted ``path`` of ``root``, creating plain containers on the way."""
+    *parents, name = path.split(".")
+    owner = root
+    for part in parents:
+        if not hasattr(owner, part):
+            owner.add_module(part, nn.Module())
+        owner = getattr(owner, part)
+    owner.add_module(name, module)
+
+
+def _like(module: nn.Module, new: nn.Module) -> nn.Module:
+    """``new`` on the source module's device and floating dtype, in its train/eval mode."""
+    ref = next((t for t in [*module.parameters(), *module.buffers()] if t.is_floating_point()), None)
+    if ref is not None:
+        new = new.to(device=ref.device, dtype=ref.dtype)
+    return new.train(module.training)
+
+
+class _Builder:
+    """Builds the 1D graph node by node from the traced 2D graph and its propagated values."""
+
+    def __init__(
+        self,
+        gm: fx.GraphModule,
+        values_2d: dict[str, Any],
+        layout: Layout,
+        policy: SizePolicy,
+        strategy: str | None,
+        strict: bool,
+    ) -> None:
+        self.gm, self.values_2d = gm, values_2d
+        self.layout, self.policy, self.strategy, self.strict = layout, policy, strategy, strict
+        self.graph = fx.Graph()
+        self.root = nn.Module()
+        self.env: dict[fx.Node, fx.Node] = {}
+        self.values_1d: dict[fx.Node, Any] = {}
+        self.values_new: dict[fx.Node, Any] = {}  # the same values, by 1D node
+        self.contexts: dict[str, ModuleContext] = {}  # a module's context from its first call
+        self.roles: dict[fx.Node, str | None] = {}
+        self.flat_from: dict[fx.Node, tuple[Shape, Shape]] = {}
+        self.installed: dict[str, nn.Module] = {}
+        self.records: list[NodeRecord] = []
+        self.problems: list[Problem] = []
+
+    # --------------------------------------------------------------------------------------------
+
+    def build(self, x_1d: torch.Tensor) -> fx.GraphModule | None:
+        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
+        for node in self.gm.graph.nodes:
+            if node.op == "placeholder":
+                if node is not placeholders[0]:
+                    raise ConversionError(
+                        "The torch frontend converts modules with one image input. Received: inputs "
+                        f"{[p.name for p in placeholders]}. Fix: wrap the module so that it takes one tensor."
+                    )
+                new = self.graph.placeholder(node.name)
+                self._bind(node, new, x_1d, SPATIAL)
+            elif node.op == "get_attr":
+                self._get_attr(node)
+            elif node.op == "output":
+                if all(n in self.env for n in node.all_input_nodes):
+                    self.graph.output(fx.map_arg(node.args[0], self.env.__getitem__))
+            elif all(n in self.env for n in node.all_input_nodes):
+                self._call(node)
+        if self.problems or not any(n.op == "output" for n in self.graph.nodes):
+            return None
+        return fx.GraphModule(self.root, self.graph, class_name=f"{type(self.gm).__name__}1D")
+
+    def _bind(self, node: fx.Node, new: fx.Node, value: Any, role: str | None) -> None:
+        self.env[node], self.values_1d[node], self.values_new[new], self.roles[node] = new, value, value, role
+
+    def _role(self, node: fx.Node, inputs: list[fx.Node]) -> str | None:
+        """How the 2D output's dims read: a 4D output keeps its first input's dims, or is ``NCHW``."""
+        shape = tensor_shape(self.values_2d.get(node.name))
+        if shape is None or len(shape) != 4:
+            return None
+        first = next((r for r in (self.roles.get(n) for n in inputs) if r and len(r) == 4), None)
+        return first or SPATIAL
+
+    def _get_attr(self, node: fx.Node) -> None:
+        value = self.gm
+        for part in str(node.target).split("."):
+            value = getattr(value, part)
+        if isinstance(value, nn.Parameter):
+            _set_submodule_param(self.root, str(node.target), value)
+        elif isinstance(value, torch.Tensor):
+            _set_submodule_buffer(self.root, str(node.target), value)
+        self._bind(node, self.graph.get_attr(str(node.target)), value, None)
+
+    # --------------------------------------------------------------------------------------------
+
+    def _call(self, node: fx.Node) -> None:
+        inputs = [n for n in node.all_input_nodes]
+        inputs_2d = [tensor_shape(self.values_2d.get(n.name)) for n in inputs]
+        inputs_1d = [tensor_shape(self.values_1d.get(n)) for n in inputs]
+        common: dict[str, Any] = dict(
+            path=_path(node),
+            layout=self.layout,
+            sizes=self.policy,
+            strategy=self.strategy,
+            inputs_2d=inputs_2d,
+            inputs_1d=inputs_1d,
+            output_2d=tensor_shape(self.values_2d.get(node.name)),
+        )
+        role = self._role(node, inputs)
+        module_2d: nn.Module | None = None
+        module_1d: nn.Module | None = None
+        flat = self.flat_from.get(inputs[0]) if inputs else None
+        try:
+            if node.op == "call_module":
+                module_2d = self.gm.get_submodule(str(node.target))
+                ctx: ModuleContext | CallContext = ModuleContext(
+                    **common, roles=[self.roles.get(n) for n in inputs], module=module_2d, flattened_from=flat
+                )
+                module_1d, ctx = self._module(node, module_2d, ctx)  # type: ignore[arg-type]
+                new = self.graph.call_module(str(node.target), *self._mapped(node))
+                run: Callable[..., Any] = module_1d
+            else:
+                args, kwargs = self._mapped(node)
+                info = {self.env[n]: (tensor_shape(self.values_2d.get(n.name)), self.roles.get(n)) for n in inputs}
+                ctx = CallContext(
+                    **common,
+                    target=node.target,
+                    args=args,
+                    kwargs=kwargs,
+                    roles=[self.roles.get(n) for n in inputs],
+                    info=info,
+                )
+                converter = get_converter(node.target)
+                assert converter is not None  # _scan refused the graph otherwise
+                target, args, kwargs = converter(ctx)
+                if node.op == "call_method" and isinstance(target, str):
+                    new = self.graph.call_method(target, args, kwargs)
+                    run = _method(target)
+                else:
+                    new = self.graph.call_function(target, args, kwargs)
+                    run = target
+        except ConversionError as exc:
+            self.problems.extend(exc.problems or [Problem(_path(node), str(node.target), str(exc))])
+            return
+        args_1d, kwargs_1d = fx.map_arg((new.args, new.kwargs), self._value)  # type: ignore[misc]
+        try:
+            with torch.no_grad(), modes_kept(self.root):
+                self.root.eval()
+                value = run(*args_1d, **kwargs_1d)
+        except Exception as exc:  # torch's own shape errors, reported against the 2D module or call
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.problems.append(
+                Problem(
+                    ctx.path,
+                    ctx.cls,
+                    "its 1D counterpart cannot run on the converted input",
+                    {"input_shapes": inputs_1d},
+                    f"check the layout, sizes and input_length options (torch: {message})",
+                )
+            )
+            return
+        out_role = ctx.out_role
+        if out_role is None:
+            shape = tensor_shape(value) if isinstance(value, torch.Tensor) else None
+            out_role = role if shape is not None and len(shape) == 3 else None
+        self._bind(node, new, value, out_role)
+        self._track_flatten(node, inputs)
+        self.records.append(
+            NodeRecord(
+                ctx.path,
+                qualified(type(module_2d)) if module_2d is not None else ctx.cls,
+                module_2d,
+                module_1d,
+                inputs_2d,
+                inputs_1d,
+                common["output_2d"],
+                tensor_shape(value),
+                dict(ctx.chosen),
+                list(ctx.notes),
+                fresh=isinstance(ctx, ModuleContext) and _has_weights(module_2d) and ctx.weights is None,
+                exact=ctx.exact if isinstance(ctx, ModuleContext) else True,
+                flattened_from=flat,
+                role_in=self.roles.get(inputs[0]) if inputs else None,
+                role_out=out_role,
+            )
+        )
+
+    def _module(self, node: fx.Node, module_2d: nn.Module, ctx: ModuleContext) -> tuple[nn.Module, ModuleContext]:
+        path = str(node.target)
+        if path in self.installed:  # a module called twice stays one module
+            return self.installed[path], self.contexts[path]
+        converter = get_converter(type(module_2d))
+        assert converter is not None
+        result = converter(module_2d, ctx)
+        module_1d = nn.Sequential(*result) if isinstance(result, (list, tuple)) else result
+        module_1d = _like(module_2d, module_1d)
+        if ctx.weights is not None and self.strategy is not None:
+            try:
+                with torch.no_grad():
+                    ctx.weights()
+            except NotImplementedError as exc:
+                reason = str(exc).strip().splitlines()[0]
+                if self.strict:
+                    raise ctx.fail(
+                        "its weights cannot be carried over",
+                        {"weights": self.strategy},
+                        f"pass strict=False to keep fresh weights ({reason})",
+                    ) from None
+                ctx.note(f"freshly initialised: {reason}")
+                ctx.weights = None
+        elif _has_weights(module_2d):
+            ctx.weights = None
+            if self.strategy is not None:
+                ctx.note("freshly initialised: the converter carries no weights")
+        _set_submodule(self.root, path, module_1d)
+        self.installed[path], self.contexts[path] = module_1d, ctx
+        return module_1d, ctx
+
+    def _mapped(self, node: fx.Node) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        args, kwargs = fx.map_arg((node.args, node.kwargs), self.env.__getitem__)  # type: ignore[misc]
+        return tuple(args), dict(kwargs)
+
+    def _value(self, new: fx.Node) -> Any:
+        return self.values_new[new]
+
+    def _track_flatten(self, node: fx.Node, inputs: list[fx.Node]) -> None:
+        """Remember which map a vector was flattened from, so a Linear reading it can be re-indexed."""
+        if not inputs:
+            return
+        x, y = tensor_shape(self.values_2d.get(inputs[0].name)), tensor_shape(self.values_2d.get(node.name))
+        if x is None or y is None:
+            return
+        if len(x) == 4 and len(y) == 2 and y[1] == math.prod(x[1:]) and self.roles.get(inputs[0]) == SPATIAL:
+            x_1d = tensor_shape(self.values_1d.get(inputs[0]))
+            if x_1d is not None:
+                self.flat_from[node] = (x[1:], x_1d[1:])
+        elif inputs[0] in self.flat_from and x == y:
+            self.flat_from[node] = self.flat_from[inputs[0]]
+
+
+def _method(name: str) -> Callable[..., Any]:
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, name)(*args, **kwargs)
+
+    return call
+
+
+def _has_weights(module: nn.Module | None) -> bool:
+    return module is not None and any(True for _ in module.parameters())
+
+
+def _set_submodule_param(root: nn.Module, path: str, value: nn.Parameter) -> None:
+    *parents, name = path.split(".")
+    owner = _owner(root, parents)
+    owner.register_parameter(name, nn.Parameter(value.detach().clone(), requires_grad=value.requires_grad))
+
+
+def _set_submodule_buffer(root: nn.Module, path: str, value: torch.Tensor) -> None:
+    *parents, name = path.split(".")
+    _owner(root, parents).register_buffer(name, value.detach().clone())
+
+
+def _owner(root: nn.Module, parents: list[str]) -> nn.Module:
+    owner = root
+    for part in parents:
+        if not hasattr(owner, part):
+            owner.add_module(part, nn.Module())
+        owner = getattr(owner, part)
+    return owner
+
+
+def orchestrate(
+    module: nn.Module,
+    *,
+    example_input: Any,
+    layout: str | Layout = "flatten",
+    sizes: SizePolicy | None = None,
+    weights: str | None = "auto",
+    input_length: int | None = None,
+    channels: int | None = None,
+    strict: bool = False,
+) -> Conversion:
+    """`convert`, returning the whole `Conversion` (records for `verify` and reports)."""
+    if not isinstance(module, nn.Module):
+        raise ConversionError(f"conv1dify.torch.convert() takes a torch.nn.Module. Received: {type(module).__name__}")
+    layout = get_layout(layout)
+    if layout.name == "fold" or layout.order != "row":
+        raise ConversionError(
+            "The torch frontend supports the flatten (row-major), height and width layouts. "
+            f"Received: layout={str(layout)!r}. Fix: use layout='flatten', 'height' or 'width'."
+        )
+    policy = check_policy(sizes, layout)
+    strategy = resolve_strategy(weights, layout, policy)
+    x_2d = _example(module, example_input)
+    if get_converter(type(module)) is not None:
+        # NOTE: fx traces into the root's forward even when its class is a leaf; as the one child of a
+        # Sequential it is converted like any other leaf (its path is "0").
+        module = nn.Sequential(module)
+    gm = trace(module)
+    problems = _scan(gm)
+    if problems:
+        raise ConversionError(
+            f"Cannot convert module '{type(module).__name__}': {len(problems)} module class(es) or call(s) "
+            "have no 1D converter.",
+            problems,
+        )
+    values_2d = propagate_shapes(gm, x_2d)
+    shape_1d = input_shape_1d(layout, tuple(x_2d.shape), input_length, channels)
+    x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
+    builder = _Builder(gm, values_2d, layout, policy, strategy, strict)
+    new = builder.build(x_1d)
+    if builder.problems or new is None:
+        raise ConversionError(
+            f"Cannot convert module '{type(module).__name__}': {len(builder.problems)} module(s) or call(s) failed.",
+            builder.problems,
+        )
+    new.train(module.training)
+    new.meta["conv1dify"] = dict(  # what `verify` needs to re-plan, the way the module was converted
+        layout=layout,
+        sizes=policy,
+        weights=strategy,
+        input_length=input_length,
+        channels=channels,
+        example_input=tuple(x_2d.shape[1:]),
+    )
+    for record in builder.records:
+        if record.module_1d is not None and record.module_2d is not None:
+            record.module_1d.train(record.module_2d.training)
+    return Conversion(new, module, layout, policy, strategy, builder.records, tuple(x_2d.shape), shape_1d)
+
+
+def convert(
+    module: nn.Module,
+    *,
+    example_input: Any,
+    layout: str | Layout = "flatten",
+    sizes: SizePolicy | None = None,
+    weights: str | None = "auto",
+    input_length: int | None = None,
+    channels: int | None = None,
+    strict: bool = False,
+) -> fx.GraphModule:
+    """Convert a 2D torch module (timm, torchvision, your own) into a new 1D module. The source is never changed.
+
+    The module is traced with ``torch.fx`` (every class with a converter is a leaf, so train/eval branches stay
+    live), each module and call is rewritten by its registered converter with the same layouts, size
+    policies and weight strategies as the Keras frontend, and the result is an ``fx.GraphModule`` whose
+    submodules keep their source's qualified names, dtype and train/eval mode (BatchNorm2d becomes
+    BatchNorm1d with its running statistics, momentum and eps).
+
+    Args:
+        module: A 2D module on ``(N, C, H, W)`` inputs.
+        example_input: A tensor ``(N, C, H, W)`` or a shape ``(C, H, W)``: traced shapes come from it.
+        layout: ``"flatten"`` ``(N, C, H*W)`` row-major, ``"height"`` ``(N, C, H)`` or ``"width"`` ``(N, C, W)``.
+        sizes: ``"area"``, ``"first"``, ``"kept"`` or a callable ``(module, key, value) -> int | None``
+            (see `conv1dify.convert`); ``None``: ``area`` for flatten, ``kept`` for axis layouts.
+        weights: ``"sum"``, ``"center"``, ``"mean"``, ``"flatten"``, ``"auto"`` or ``None`` (fresh).
+        input_length: Sequence length of the 1D input (the layout's by default).
+        channels: Channel count of the 1D input (the first conv is adapted, see `adapt_channels`).
+        strict: Raise instead of keeping a fresh initialisation when weights cannot be mapped.
+
+    Returns:
+        A ``torch.fx.GraphModule`` on ``(N, C', L)`` inputs.
+
+    Raises:
+        ConversionError: listing every module and call that cannot be converted, with its path, class and a fix.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> import conv1dify.torch
+    >>> net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.AdaptiveAvgPool2d(1))
+    >>> net_1d = conv1dify.torch.convert(net, example_input=(3, 32, 32), layout="width")
+    >>> net_1d(torch.randn(2, 3, 32)).shape
+    torch.Size([2, 8, 1])
+    """
+    return orchestrate(
+        module,
+        example_input=example_input,
+        layout=layout,
+        sizes=sizes,
+        weights=weights,
+        input_length=input_length,
+        channels=channels,
+        strict=strict,
+    ).module

@@ -1,0 +1,222 @@
+"""The torch registry: a 2D module class, a function or a tensor method maps to the converter that rewrites it."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._core import ConversionError, Layout, Problem, SizePolicy, resolve_size
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+#: Key of a converter: a module class, a function (``torch.flatten``, ``operator.add``) or a method name (``"mean"``).
+Target = type | Callable[..., Any] | str
+Converter = Callable[..., Any]
+
+_CONVERTERS: dict[Any, Converter] = {}
+
+
+def register_converter(*targets: Target, override: bool = False) -> Callable[[Converter], Converter]:
+    """Register a function that converts a 2D module class, a function, or a tensor method (by name).
+
+    A module converter is called as ``fn(module, ctx)`` with a `ModuleContext` and returns the 1D module (or
+    a list of modules run in sequence). A function or method converter is called as ``fn(ctx)`` with a
+    `CallContext` and returns ``(target, args, kwargs)`` for the 1D graph. Registering a target twice warns
+    unless ``override=True``.
+
+    >>> from torch import nn
+    >>> from conv1dify.torch import register_converter
+    >>> class Twice(nn.Module):
+    ...     def forward(self, x):
+    ...         return 2 * x
+    >>> @register_converter(Twice)
+    ... def twice(module, ctx):
+    ...     return Twice()
+    """
+    if not targets:
+        raise TypeError("register_converter() needs at least one module class, function or method name.")
+
+    def decorator(fn: Converter) -> Converter:
+        for target in targets:
+            if not (isinstance(target, (type, str)) or callable(target)):
+                raise TypeError(f"register_converter() takes classes, functions or method names. Received: {target!r}")
+            if target in _CONVERTERS and not override and _CONVERTERS[target] is not fn:
+                warnings.warn(
+                    f"A converter for {qualified(target)} is already registered ({_CONVERTERS[target].__name__}); "
+                    f"{fn.__name__} replaces it. Pass override=True to silence this warning.",
+                    stacklevel=2,
+                )
+            _CONVERTERS[target] = fn
+        return fn
+
+    return decorator
+
+
+def get_converter(target: Any) -> Converter | None:
+    """The converter registered for exactly ``target``, or ``None``."""
+    try:
+        return _CONVERTERS.get(target)
+    except TypeError:  # an unhashable target
+        return None
+
+
+def registered() -> list[str]:
+    """Every registered module class, function and method, by qualified name, sorted."""
+    return sorted(qualified(t) for t in _CONVERTERS)
+
+
+def qualified(target: Any) -> str:
+    """``torch.nn.Conv2d``, ``torch.flatten``, ``Tensor.mean``: how messages and listings name a target."""
+    if isinstance(target, str):
+        return f"Tensor.{target}"
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or repr(target)
+    if name.startswith("_VariableFunctionsClass."):  # torch.roll, torch.conv2d, ...: C functions of `torch`
+        module, name = "torch", name.split(".", 1)[1]
+    if module in ("torch.nn.modules.conv", "torch.nn.modules.batchnorm") or module.startswith("torch.nn.modules"):
+        module = "torch.nn"
+    elif module == "torch._C._nn" or module.startswith("torch.nn.functional"):
+        module = "torch.nn.functional"
+    elif module.startswith("torch._C") or module == "torch.functional":
+        module = "torch"
+    elif module == "_operator":
+        module = "operator"
+    return f"{module}.{name}" if module else name
+
+
+Shape = tuple[int, ...]
+
+
+@dataclass
+class _Context:
+    """What every converter knows: where it is, the conversion's options, and the shapes around it.
+
+    ``roles`` says, for each input node, how its dims read (``"NCHW"`` for a 2D feature map, ``"NHWC"`` after a
+    permute to channels-last, ``"shape:NCHW"`` for its shape, ``None`` for anything else); a converter that
+    changes how dims read sets ``out_role``.
+    """
+
+    path: str
+    layout: Layout
+    sizes: SizePolicy
+    strategy: str | None
+    inputs_2d: list[Shape | None]
+    inputs_1d: list[Shape | None]
+    output_2d: Shape | None
+    notes: list[str] = field(default_factory=list)
+    chosen: dict[str, int] = field(default_factory=dict)
+    roles: list[str | None] = field(default_factory=list)
+    out_role: str | None = None
+
+    @property
+    def is_spatial(self) -> bool:
+        """Whether the first input is a 2D feature map ``(N, C, H, W)``."""
+        return bool(self.inputs_2d) and self.inputs_2d[0] is not None and len(self.inputs_2d[0]) == 4
+
+    def note(self, text: str) -> None:
+        """Record something the user should know about this conversion (reports show it beside the module)."""
+        self.notes.append(text)
+
+    def error(self, cls: str, what: str, received: dict[str, Any] | None = None, fix: str = "") -> ConversionError:
+        """A `ConversionError` naming this module or call; ``raise ctx.error(...)``."""
+        return ConversionError("Cannot convert the module:", [Problem(self.path, cls, what, received or {}, fix)])
+
+    def dropped_letter(self) -> str:
+        """The letter of a map's dims that the 1D map does not have (``W`` is merged into ``H`` under flatten)."""
+        return "W" if self.layout.kept_axis in (None, 0) else "H"
+
+    def dim_1d(self, role: str, dim: int) -> int | None:
+        """The 1D position of dim ``dim`` of a map whose dims read ``role`` (``"NCHW"``, ``"NHWC"``, ...).
+
+        N and C stay, the kept axis stays, the dropped axis has none (``None``); under ``flatten``, ``H`` is the
+        one sequence dim and ``W`` has none. Dims are mapped by position, so repeated letters are fine.
+        """
+        dim %= len(role)
+        drop = self.dropped_letter()
+        if role[dim] == drop:
+            return None
+        return dim - role[:dim].count(drop)
+
+    def permutation_1d(self, role: str, dims: list[int]) -> list[int]:
+        """The 1D form of ``permute(*dims)`` of a map whose dims read ``role``."""
+        out = [self.dim_1d(role, d) for d in dims]
+        return [d for d in out if d is not None]
+
+
+@dataclass
+class ModuleContext(_Context):
+    """What a module converter knows about the 2D module it converts.
+
+    Attributes:
+        module: The 2D module.
+        weights: Set by the converter: a function that loads the 2D weights into the 1D module once built
+            (``None``: the 1D module keeps its own initialisation, which conv1dify reports as fresh).
+        flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
+    """
+
+    module: Any = None
+    flattened_from: tuple[Shape, Shape] | None = None
+    weights: Callable[[], None] | None = None
+    exact: bool = True
+
+    @property
+    def cls(self) -> str:
+        return type(self.module).__name__
+
+    def size(self, key: str, value: Any) -> int:
+        """The 1D value for a per-axis ``(h, w)`` module attribute under the size policy (``key``: Keras' name)."""
+        config = {"kernel_size": getattr(self.module, "kernel_size", 1)}
+        chosen = resolve_size(self.sizes, self.layout, self.module, key, value, config)
+        self.chosen[key] = chosen
+        return chosen
+
+    def fail(self, what: str, received: dict[str, Any] | None = None, fix: str = "") -> ConversionError:
+        return self.error(self.cls, what, received, fix)
+
+
+@dataclass
+class CallContext(_Context):
+    """What a function or method converter knows: the call's target, its 1D arguments, and the input shapes.
+
+    Attributes:
+        target: The function, or the method name.
+        args, kwargs: The call's arguments, graph nodes already replaced by their 1D nodes.
+        info: For each 1D argument node, the 2D shape and role of the value it stands for (see `about`).
+    """
+
+    target: Any = None
+    args: tuple[Any, ...] = ()
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    info: dict[Any, tuple[Shape | None, str | None]] = field(default_factory=dict)
+
+    def about(self, arg: Any) -> tuple[Shape | None, str | None]:
+        """The 2D shape and the role of an argument (a 1D graph node), ``(None, None)`` for a constant."""
+        try:
+            return self.info.get(arg, (None, None))
+        except TypeError:
+            return None, None
+
+    @property
+    def cls(self) -> str:
+        return qualified(self.target)
+
+    def fail(self, what: str, received: dict[str, Any] | None = None, fix: str = "") -> ConversionError:
+        return self.error(self.cls, what, received, fix)
+
+    def same(self) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+        """The call as it is (elementwise ops, channel ops, ops on vectors)."""
+        return self.target, self.args, self.kwargs
+
+
+def module_class(module: nn.Module) -> str:
+    cls = type(module)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def tensor_shape(value: torch.Tensor | Any) -> Shape | None:
+    shape = getattr(value, "shape", None)
+    return tuple(int(d) for d in shape) if shape is not None else None

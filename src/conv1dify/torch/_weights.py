@@ -1,0 +1,72 @@
+"""Torch shims around the core's numpy weight transforms: transpose in, transform, transpose out.
+
+The core takes Keras' layout, spatial axes first: a conv kernel ``(kh, kw, in, out)``, a dense kernel
+``(in, out)``. torch stores ``(out, in, kh, kw)`` and ``(out, in)``; these functions only move axes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._core import adapt_channels, dense_after_flatten, kernel_center, kernel_flatten, kernel_mean, kernel_sum
+from ._registry import ModuleContext
+
+_REDUCE = {"sum": kernel_sum, "center": kernel_center, "mean": kernel_mean}
+
+
+def _numpy(weight: torch.Tensor) -> np.ndarray:
+    # NOTE: numpy has no bfloat16; half types go through float32 and come back in the weight's dtype.
+    value = weight.detach().cpu()
+    if value.dtype in (torch.float16, torch.bfloat16):
+        value = value.float()
+    return value.numpy()
+
+
+def _tensor(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array)).to(device=like.device, dtype=like.dtype)
+
+
+def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1) -> torch.Tensor:
+    """A conv weight ``(out, in, kh, kw)`` as ``(out, in', k)`` under the weight strategy in force.
+
+    Under ``flatten`` the height axis is reduced (a row-major sequence runs along the width), or ``"flatten"``
+    lays all ``kh*kw`` taps out. A first conv whose input channels changed (``channels=N``) is adapted with
+    `adapt_channels`. Raises `NotImplementedError` when the result cannot fit the 1D module.
+    """
+    kernel = _numpy(weight).transpose(2, 3, 1, 0)  # (kh, kw, in, out)
+    strategy = ctx.strategy
+    if strategy == "flatten":
+        out = kernel_flatten(kernel)
+    elif strategy in _REDUCE:
+        out = _REDUCE[strategy](kernel, ctx.layout.dropped_axis or 0)
+    else:
+        raise NotImplementedError(f"unknown weight strategy {strategy!r}")
+    taps = ctx.chosen.get("kernel_size")
+    if taps is not None and out.shape[0] != taps:
+        raise NotImplementedError(
+            f"the '{strategy}' kernel has {out.shape[0]} taps but the 1D module has {taps} (size policy)"
+        )
+    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
+    if shape_2d is not None and shape_1d is not None and shape_1d[1] != shape_2d[1]:
+        if groups != 1:
+            raise NotImplementedError(f"cannot adapt {shape_2d[1]} input channels to {shape_1d[1]} in a grouped conv")
+        ctx.note(f"input channels adapted from {shape_2d[1]} to {shape_1d[1]} (see adapt_channels)")
+        out = adapt_channels(out, shape_1d[1], axis=1)
+    return _tensor(out.transpose(2, 1, 0), weight)  # (k, in, out) -> (out, in, k)
+
+
+def linear_after_flatten(ctx: ModuleContext, weight: torch.Tensor) -> torch.Tensor:
+    """A Linear weight ``(out, C*H*W)`` reading a flattened ``(C, H, W)`` map, for the flattened ``(C, L)`` map.
+
+    torch flattens channels first, the core's `dense_after_flatten` takes rows in ``(h, w, c)`` order: the rows
+    are reordered in, transformed, and reordered out.
+    """
+    assert ctx.flattened_from is not None
+    (c, h, w), (c_1d, length) = ctx.flattened_from
+    kernel = _numpy(weight).T.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(h * w * c, -1)
+    out = dense_after_flatten(kernel, (h, w, c), ctx.layout.dropped_axis)
+    if out.shape[0] != length * c_1d:
+        raise NotImplementedError(f"the map has {length * c_1d} values in 1D, the mapped kernel reads {out.shape[0]}")
+    out = out.reshape(length, c_1d, -1).transpose(1, 0, 2).reshape(c_1d * length, -1)
+    return _tensor(out.T, weight)

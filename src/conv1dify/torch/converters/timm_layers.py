@@ -1,0 +1,72 @@
+"""timm layers: BatchNormAct2d, LayerNorm2d, DropPath and the standardised convolutions.
+
+timm's ``SelectAdaptivePool2d``, squeeze-excite and attention gates are traced through: their pieces
+(adaptive pools, ``mean((2, 3))``, gates) convert one by one.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from timm import layers as tl
+from torch import nn
+
+from .._registry import ModuleContext, register_converter
+from ..modules import LayerNorm1d
+from ._common import carry
+from .conv import conv1d_like, load_conv
+from .normalization import batch_norm1d
+
+
+@register_converter(tl.BatchNormAct2d)
+def batch_norm_act2d(module: tl.BatchNormAct2d, ctx: ModuleContext) -> nn.Sequential:
+    """BatchNormAct2d -> ``Sequential(BatchNorm1d, drop, act)``: the statistics, momentum, eps and the
+    activation carried over; train/eval behaviour is BatchNorm1d's own (the trace keeps it live)."""
+    bn = batch_norm1d(module, ctx)
+    state = {k: v for k, v in module.state_dict().items() if not k.startswith(("act.", "drop."))}
+    if ctx.strategy is not None:
+        ctx.weights = lambda: bn.load_state_dict(state)  # type: ignore[func-returns-value]
+    return nn.Sequential(bn, copy.deepcopy(module.drop), copy.deepcopy(module.act))
+
+
+@register_converter(tl.LayerNorm2d)
+def layer_norm2d(module: nn.LayerNorm, ctx: ModuleContext) -> LayerNorm1d:
+    """timm's LayerNorm2d (over the channels of a map) -> `LayerNorm1d`, same weights and eps."""
+    new = LayerNorm1d(module.normalized_shape, eps=module.eps, elementwise_affine=module.elementwise_affine)
+    if ctx.strategy is not None and module.elementwise_affine:
+        ctx.weights = lambda: new.load_state_dict(module.state_dict())  # type: ignore[func-returns-value]
+    return new
+
+
+@register_converter(tl.DropPath)
+def drop_path(module: nn.Module, ctx: ModuleContext) -> nn.Module:
+    """DropPath draws one keep flag per sample, whatever the rank: copied (its training branch stays live)."""
+    return carry(module, ctx)
+
+
+def _standardised(module: nn.Conv2d) -> torch.Tensor:
+    """The standardised kernel timm's StdConv2d/ScaledStdConv2d convolve with (their own forward's maths)."""
+    weight = module.weight
+    if isinstance(module, tl.ScaledStdConv2d):
+        return F.batch_norm(
+            weight.reshape(1, module.out_channels, -1), None, None,
+            weight=(module.gain * module.scale).view(-1), training=True, momentum=0.0, eps=module.eps,
+        ).reshape_as(weight)  # fmt: skip
+    return F.batch_norm(
+        weight.reshape(1, module.out_channels, -1), None, None, training=True, momentum=0.0, eps=module.eps
+    ).reshape_as(weight)
+
+
+@register_converter(tl.StdConv2d, tl.ScaledStdConv2d)
+def std_conv2d(module: nn.Conv2d, ctx: ModuleContext) -> nn.Conv1d:
+    """StdConv2d/ScaledStdConv2d -> a plain Conv1d whose kernel is the standardised 2D kernel, reduced.
+
+    NOTE: the kernel is standardised before it is reduced: standardising the reduced kernel again would
+    change it, so the 1D module is a plain convolution with fixed, already standardised weights.
+    """
+    new = conv1d_like(module, ctx)
+    load_conv(module, new, ctx, lambda: _standardised(module))
+    ctx.note("the 2D kernel is standardised, then reduced: the 1D module is a plain Conv1d")
+    return new

@@ -1,0 +1,230 @@
+"""conv1dify.torch.convert on small modules: identities against the 2D module on lifted inputs, modes, errors."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from torch import nn
+from torch_helpers import randomise_norms
+
+import conv1dify.torch as ct
+from conv1dify import ConversionError
+
+torch.manual_seed(0)
+
+
+def lift(x: torch.Tensor, layout: str, size: int) -> torch.Tensor:
+    """A 1D input ``(N, C, L)`` repeated along the axis the layout drops: the image the ``sum`` identity reads."""
+    dim = 2 if layout == "width" else 3
+    return x.unsqueeze(dim).repeat_interleave(size, dim=dim)
+
+
+def middle(y: torch.Tensor, layout: str) -> torch.Tensor:
+    dim = 2 if layout == "width" else 3
+    return y.select(dim, y.shape[dim] // 2)
+
+
+CONVS = [
+    # (kernel, stride, padding, dilation, groups)
+    ((3, 3), 1, 1, 1, 1),
+    ((3, 5), 2, (1, 2), 1, 1),
+    ((5, 3), 1, 0, 1, 1),
+    ((3, 3), 1, 2, 2, 1),
+    ((3, 3), 2, 1, 1, 4),  # depthwise-like
+    ((1, 7), 1, (0, 3), 1, 1),
+    ((7, 1), 1, (3, 0), 1, 1),
+]
+
+
+@pytest.mark.parametrize("layout", ["width", "height"])
+@pytest.mark.parametrize(("kernel", "stride", "padding", "dilation", "groups"), CONVS)
+def test_conv_sum_identity(layout, kernel, stride, padding, dilation, groups):
+    conv = nn.Conv2d(4, 8, kernel, stride=stride, padding=padding, dilation=dilation, groups=groups)
+    conv_1d = ct.convert(conv, example_input=(4, 20, 20), layout=layout, weights="sum")
+    x = torch.randn(2, 4, 20)
+    with torch.no_grad():
+        want = middle(conv(lift(x, layout, 41)), layout)
+        got = conv_1d(x)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("kernel", "padding"), [((3, 3), 1), ((5, 5), 2), ((3, 3), 0)])
+def test_conv_center_one_row_identity(kernel, padding):
+    conv = nn.Conv2d(3, 5, kernel, padding=padding)
+    conv_1d = ct.convert(conv, example_input=(3, 16, 16), layout="width", weights="center")
+    x = torch.randn(2, 3, 16)
+    rows = 1 if padding else kernel[0]
+    image = torch.zeros(2, 3, rows, 16)
+    image[:, :, (rows - 1) // 2] = x  # the signal on the one row the centre tap meets
+    with torch.no_grad():
+        want = conv(image)[:, :, 0]
+        got = conv_1d(x)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+
+
+def test_flatten_layout_keeps_one_by_one_convs_exact():
+    net = randomise_norms(nn.Sequential(nn.Conv2d(3, 6, 1), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 4, 1))).eval()
+    net_1d = ct.convert(net, example_input=(3, 6, 5), layout="flatten").eval()
+    image = torch.randn(2, 3, 6, 5)
+    with torch.no_grad():
+        torch.testing.assert_close(net_1d(image.flatten(2)), net(image).flatten(2), atol=1e-5, rtol=1e-5)
+
+
+def test_flatten_weights_lay_out_every_tap():
+    conv = nn.Conv2d(2, 3, (3, 3), padding=1)
+    conv_1d = ct.convert(conv, example_input=(2, 8, 8), layout="flatten", weights="flatten")
+    inner = conv_1d.get_submodule("0")  # a bare module is converted as the one child of a Sequential
+    assert inner.kernel_size == (9,) and inner.padding == (4,)
+    # the 9 taps, row-major, are the 2D kernel's, as they are (no identity: a row-major window is no 2D window)
+    torch.testing.assert_close(inner.weight, conv.weight.reshape(3, 2, 9))
+
+
+def test_batchnorm_stays_batchnorm_with_its_state_in_train_and_eval():
+    bn = randomise_norms(nn.BatchNorm2d(4, eps=1e-3, momentum=0.3))
+    net_1d = ct.convert(nn.Sequential(bn), example_input=(4, 8, 8), layout="width")
+    bn_1d = net_1d.get_submodule("0")
+    assert isinstance(bn_1d, nn.BatchNorm1d)
+    assert (bn_1d.eps, bn_1d.momentum, bn_1d.training) == (1e-3, 0.3, True)
+    torch.testing.assert_close(bn_1d.running_mean, bn.running_mean)
+    reference, var_before = copy.deepcopy(bn), bn.running_var.clone()
+    x = torch.randn(3, 4, 8)
+    # train mode: the batch statistics of the lifted input are the 1D input's, so the outputs agree ...
+    got, want = net_1d(x), middle(reference(lift(x, "width", 5)), "width")
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(bn_1d.running_mean, reference.running_mean)
+    # ... and the running variance takes the 1D batch's unbiased variance (n = 3 * 8 values per channel)
+    expected_var = 0.7 * var_before + 0.3 * x.permute(1, 0, 2).reshape(4, -1).var(dim=1, unbiased=True)
+    torch.testing.assert_close(bn_1d.running_var, expected_var, atol=1e-5, rtol=1e-5)
+    # eval mode: the running statistics as converted (the source's), exactly
+    source_1d = ct.convert(nn.Sequential(bn), example_input=(4, 8, 8), layout="width").eval()
+    with torch.no_grad():
+        torch.testing.assert_close(source_1d(x), middle(bn.eval()(lift(x, "width", 5)), "width"))
+
+
+def test_modules_keep_the_source_dtype_and_mode():
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4)).double().eval()
+    net_1d = ct.convert(net, example_input=(3, 8, 8), layout="height")
+    assert all(p.dtype == torch.float64 for p in net_1d.parameters())
+    assert not net_1d.training and not net_1d.get_submodule("1").training
+    assert net_1d(torch.randn(2, 3, 8, dtype=torch.float64)).dtype == torch.float64
+
+
+def test_the_source_is_never_changed():
+    net = randomise_norms(nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.ReLU())).train()
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    ct.convert(net, example_input=(3, 8, 8), layout="width")
+    assert all(m.training for m in net.modules())
+    for key, value in net.state_dict().items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+
+
+def test_linear_after_flatten_reads_the_summed_rows():
+    # no padding along the dropped height, so the whole net follows the `sum` identity through the flatten
+    net = nn.Sequential(nn.Conv2d(2, 3, (3, 3), padding=(0, 1)), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 7, 5))
+    net_1d = ct.convert(net, example_input=(2, 8, 7), layout="width")
+    x = torch.randn(2, 2, 7)
+    with torch.no_grad():
+        torch.testing.assert_close(net_1d(x), net(lift(x, "width", 8)), atol=1e-4, rtol=1e-4)
+
+
+def test_functional_ops_and_channels_last_blocks():
+    class Block(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, (1, 3), padding=(0, 1))
+            self.norm = nn.LayerNorm(4)
+            self.scale = nn.Parameter(torch.rand(4, 1, 1) + 0.5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            torch._assert(x.ndim == 4, "a 2D map")  # rank checks as timm writes them (19 traced timm graphs)
+            y = self.norm(self.conv(x).permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+            gate = torch.sigmoid(y.mean((2, 3), keepdim=True))
+            return torch.cat([x, self.scale * y * gate], dim=1)
+
+    block = Block()
+    block_1d = ct.convert(block, example_input=(4, 5, 6), layout="width")
+    x = torch.randn(2, 4, 6)
+    with torch.no_grad():
+        # the gate means over the whole (constant along the height) map: exact on a lifted input
+        torch.testing.assert_close(block_1d(x), middle(block(lift(x, "width", 5)), "width"), atol=1e-5, rtol=1e-5)
+
+
+def test_channels_adapt_the_first_conv():
+    conv = nn.Conv2d(3, 4, 3, padding=1)
+    conv_1d = ct.convert(conv, example_input=(3, 8, 8), layout="width", channels=1)
+    assert conv_1d.get_submodule("").__class__.__name__.endswith("1D")
+    x = torch.randn(2, 1, 8)
+    with torch.no_grad():  # one channel: an RGB filter on a grey image, the signal repeated over the 3 channels
+        want = middle(conv(lift(x.repeat(1, 3, 1), "width", 9)), "width")
+        torch.testing.assert_close(conv_1d(x), want, atol=1e-5, rtol=1e-5)
+
+
+def test_every_unsupported_module_and_call_is_listed_at_once():
+    class Odd(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.up = nn.PixelShuffle(2)
+            self.fold = nn.Fold((4, 4), 2)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.roll(self.up(x), 1, 2)
+
+    with pytest.raises(ConversionError, match="2 module class") as info:
+        ct.convert(Odd(), example_input=(4, 8, 8), layout="width")
+    text = str(info.value)
+    assert "layer 'up' (torch.nn.modules.pixelshuffle.PixelShuffle)" in text
+    assert "torch.roll" in text and "register_converter" in text
+    assert "fold" not in text  # never called: not part of the graph
+
+
+def test_a_frozen_train_branch_is_refused():
+    class TrainOnly(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.conv(x) * 2 if self.training else self.conv(x)
+
+    with pytest.raises(ConversionError, match="differs in train and eval mode"):
+        ct.convert(TrainOnly(), example_input=(3, 8, 8), layout="width")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        (dict(example_input=None), r"example input.*Received: example_input=None.*Fix"),
+        (dict(example_input=(3, 8)), r"Received: example_input shape \(3, 8\)"),
+        (dict(example_input=(3, 8, 8), layout="fold"), r"Received: layout='fold'"),
+        (dict(example_input=(3, 8, 8), weights="flatten", layout="width"), r"weights='flatten'.*sizes='area'"),
+        (dict(example_input=(3, 8, 8), sizes="kept"), r"Size policy 'kept'"),
+    ],
+)
+def test_bad_options_are_refused_with_a_fix(kwargs, pattern):
+    with pytest.raises(ConversionError, match=pattern):
+        ct.convert(nn.Conv2d(3, 3, 1), **kwargs)
+
+
+def test_a_too_short_input_names_the_module():
+    net = nn.Sequential(nn.Conv2d(3, 3, 3), nn.Conv2d(3, 3, 3))
+    with pytest.raises(ConversionError, match=r"layer '1' \(Conv2d\): its 1D counterpart cannot run"):
+        ct.convert(net, example_input=(3, 16, 16), layout="width", input_length=4)
+
+
+def test_registering_twice_warns_and_a_custom_module_is_a_leaf(restore_torch_registry):
+    class Twice(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * 2 if x.sum() > -1e30 else x  # data-dependent: fx could not trace it
+
+    @ct.register_converter(Twice)
+    def twice(module, ctx):
+        return Twice()
+
+    with pytest.warns(UserWarning, match="already registered"):
+        ct.register_converter(Twice)(lambda module, ctx: Twice())
+    ct.register_converter(Twice, override=True)(twice)
+    net_1d = ct.convert(nn.Sequential(nn.Conv2d(3, 3, 1), Twice()), example_input=(3, 8, 8), layout="width")
+    assert isinstance(net_1d.get_submodule("1"), Twice)
+    assert "tests.torch.test_convert" in " ".join(ct.registered()) or any("Twice" in n for n in ct.registered())
