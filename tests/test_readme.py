@@ -128,8 +128,10 @@ def test_readme_links_every_docs_page():
     linked = {(README.parent / t.partition("#")[0]).resolve() for t in _links(README) if not _is_external(t)}
     index_linked = {(ROOT / "docs" / t.partition("#")[0]).resolve() for t in _links(ROOT / "docs" / "index.md")}
     pages = set((ROOT / "docs").glob("*.md")) - {ROOT / "docs" / "index.md"}
-    assert not {p for p in pages if p.resolve() not in linked}, "the README's Documentation list misses a page"
-    assert not {p for p in pages if p.resolve() not in index_linked}, "docs/index.md misses a page"
+    unlisted = sorted(_rel(p) for p in pages if p.resolve() not in linked)
+    assert not unlisted, f"add these pages to the README's Documentation list: {unlisted}"
+    unindexed = sorted(_rel(p) for p in pages if p.resolve() not in index_linked)
+    assert not unindexed, f"add these pages to docs/index.md: {unindexed}"
 
 
 def test_every_link_resolves_inside_the_repository():
