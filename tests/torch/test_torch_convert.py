@@ -7,10 +7,11 @@ import copy
 import pytest
 import torch
 from torch import nn
-from torch_helpers import randomise_norms
 
 import conv1dify.torch as ct
 from conv1dify import ConversionError
+
+from .torch_helpers import randomise_norms
 
 torch.manual_seed(0)
 

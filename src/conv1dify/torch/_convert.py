@@ -172,7 +172,8 @@ def _scan(gm: fx.GraphModule) -> list[Problem]:
                     _path(node),
                     name,
                     f"the {'method' if method else 'function'} call has no 1D converter",
-                    fix=f"register one with @conv1dify.torch.register_converter({repr(node.target) if method else name}).",
+                    fix=f"register one with @conv1dify.torch.register_converter("
+                    f"{repr(node.target) if method else name}).",
                 )
             )
     return problems

@@ -1,0 +1,1 @@
+"""Tests of the PyTorch frontend (conv1dify.torch)."""
