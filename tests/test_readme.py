@@ -197,3 +197,16 @@ def test_tables_are_not_ragged():
     ragged = [f"{_rel(page)}: {row}" for page in PAGES for row in _ragged_tables(page.read_text())]
     assert not ragged, "escape a `|` inside a table cell as `\\|`:\n" + "\n".join(ragged)
     assert _ragged_tables("| a | b |\n|---|---|\n| `int | None` | x |\n")
+
+
+def test_extending_names_only_real_context_tools():
+    """The `ctx.` table in docs/extending.md lists attributes a converter's context really has."""
+    import dataclasses
+
+    text = (ROOT / "docs" / "extending.md").read_text()
+    table = text.split("## What a converter can use", 1)[1].split("\n## ", 1)[0]
+    rows = table.split("|---", 1)[1].splitlines()[1:]  # the body, below the header and its separator
+    names = {name for row in rows if row.startswith("|") for name in re.findall(r"`(\w+)", row.split("|")[1])}
+    context = conv1dify.LayerContext
+    known = {f.name for f in dataclasses.fields(context)} | set(dir(context))
+    assert len(names) > 10 and not names - known, f"not on LayerContext: {sorted(names - known)}"
