@@ -21,6 +21,7 @@ from ..core.weights import STRATEGIES, per_position
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
 from ._record import attach_record
 from ._registry import LayerContext, get_converter
+from ._trace import expand_subclassed
 
 Shape = tuple[int | None, ...]
 PerInput = int | Mapping[str, int] | None
@@ -632,6 +633,9 @@ def _orchestrate(
     if order is not None and order != layout.order:
         layout = Layout(layout.name, order)
     policy = check_policy(sizes, layout)
+    # NOTE: subclassed layers and models become nested Functional models of their own sublayers
+    # (docs/subclassed.md); the ones that cannot be traced are listed with every other refusal below.
+    source, (model, untraceable, _) = model, expand_subclassed(model)
     if _graph(model) is None:
         if isinstance(model, keras.Sequential):
             raise ConversionError(
@@ -644,6 +648,7 @@ def _orchestrate(
         )
     problems: list[Problem] = []
     _scan(model, model.name, problems, set())
+    problems = untraceable + [p for p in problems if p.path not in {u.path for u in untraceable}]
     if problems:
         raise ConversionError(
             f"Cannot convert model '{model.name}': {len(problems)} layer(s) have no 1D converter.", problems
@@ -680,7 +685,7 @@ def _orchestrate(
             "keep_input": keep_input,
         },
     )
-    return Conversion(new, model, layout, policy, rewriter.records, strategy)
+    return Conversion(new, source, layout, policy, rewriter.records, strategy)
 
 
 def _count_nodes(model: keras.Model, seen: set[int]) -> int:
