@@ -102,6 +102,8 @@ OP_CALLS = {
     "Logsumexp": lambda x: ops.logsumexp(x, axis=[1, 2]),
     "Cast": lambda x: ops.cast(ops.cast(x * 4.0, "int32"), "float32"),
     "Concatenate": lambda x: ops.concatenate([x, ops.square(x)], axis=-1),
+    "Split": lambda x: ops.concatenate(ops.split(x, [1], axis=-1)[::-1], axis=-1),
+    "Pad": lambda x: ops.pad(x, ((0, 0), (0, 0), (0, 0), (1, 0)), constant_values=2.0),  # the constant is kept
 }
 
 OP_CLASSES = [c for c in conv1dify.registered_classes() if not issubclass(c, keras.layers.Layer)]

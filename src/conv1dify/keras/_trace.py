@@ -22,13 +22,14 @@ outside an attribute) is reported with its path and the reason, all such layers 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import keras
 from keras import tree
 
 from .._errors import ConversionError, Problem
+from ._graph import graph_of, nodes
+from ._registry import get_converter
 
 # Attributes whose value a traced layer may hold as a weight; anything else stays a Python attribute.
 _TRAINING_KWARGS = ("training", "mask")
@@ -71,22 +72,6 @@ class LayerWeight(keras.layers.Layer):
         return {**super().get_config(), "shape": list(self.shape), "weight_trainable": self.weight_trainable}
 
 
-def _converter_lookup() -> Callable[[type], Any]:
-    # NOTE: the registry moves to conv1dify.keras._registry (issue 15); either place works meanwhile.
-    try:
-        from ._registry import get_converter  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        from .._registry import get_converter
-    return get_converter  # type: ignore[no-any-return,unused-ignore]
-
-
-def graph_of(model: Any) -> Any:
-    """The Functional graph behind a model, or ``None`` for a subclassed model."""
-    if isinstance(model, keras.Sequential):
-        return model._functional if model.built else None
-    return model if hasattr(model, "_nodes_by_depth") else None
-
-
 def needs_trace(op: Any) -> bool:
     """Whether ``op`` is a subclassed layer or model that only tracing can convert.
 
@@ -97,7 +82,6 @@ def needs_trace(op: Any) -> bool:
         return False
     if isinstance(op, keras.Model):
         return graph_of(op) is None and not isinstance(op, keras.Sequential)
-    get_converter = _converter_lookup()
     stops = (keras.layers.Layer, keras.Model)
     if any(get_converter(cls) is not None for cls in type(op).__mro__ if cls not in stops):
         return False
@@ -203,6 +187,13 @@ def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None) -> 
         raise TraceError(*_reason(exc)) from exc
 
 
+def _passed_through(model: keras.Model) -> list[int] | None:
+    """For a traced model whose every output is one of its inputs: the input index of each output."""
+    inputs = [id(x) for x in model.inputs]
+    outputs = [id(y) for y in model.outputs]
+    return [inputs.index(y) for y in outputs] if set(outputs) <= set(inputs) else None
+
+
 def _has_config(layer: Any) -> bool:
     try:
         layer.get_config()
@@ -249,17 +240,14 @@ class _Expander:
             new = keras.Input(batch_shape=x.shape, dtype=x.dtype, name=x._keras_history.operation.name)
             values[id(x)] = new
             new_inputs.append(new)
-        for depth in sorted(graph._nodes_by_depth, reverse=True):
-            for node in graph._nodes_by_depth[depth]:
-                if node.is_input or node.operation is None:
-                    continue
-                if any(id(t) not in values for t in node.input_tensors):
-                    continue  # downstream of a layer that could not be traced
-                out = self._call(node, values, path)
-                if out is None:
-                    continue
-                for x_2d, y in zip(node.outputs, tree.flatten(out), strict=True):
-                    values[id(x_2d)] = y
+        for node in nodes(model):
+            if any(id(t) not in values for t in node.input_tensors):
+                continue  # downstream of a layer that could not be traced
+            out = self._call(node, values, path)
+            if out is None:
+                continue
+            for x_2d, y in zip(node.outputs, tree.flatten(out), strict=True):
+                values[id(x_2d)] = y
         if any(id(x) not in values for x in graph.outputs):
             self.expanded[id(model)] = (model, model)
             return model
@@ -292,6 +280,10 @@ class _Expander:
                 # NOTE: kept as it is, so the layers after it are still traced and every failure is listed
                 return op(*args, **kwargs)
             tensors = [t for t in tree.flatten((args, kwargs)) if isinstance(t, keras.KerasTensor)]
+            passed = _passed_through(sub)
+            if passed is not None:
+                # NOTE: a call that returns its input (DropPath at inference) is no graph node at all
+                return tree.pack_sequence_as(sub._outputs_struct, [tensors[i] for i in passed])
             return sub(tensors[0] if len(tensors) == 1 else tensors)
         if isinstance(op, keras.Model) and graph_of(op) is not None:
             return self.expand(op, op_path)(*args, **kwargs)
@@ -357,8 +349,6 @@ def expand_subclassed(model: Any) -> tuple[Any, list[Problem], set[int]]:
     Layers that cannot be traced stay in the returned graph as they are, so the caller can list them beside
     every other problem in one error (their ids tell it not to report them twice).
     """
-    from .converters import ops_extra  # noqa: F401  (registers the converters of what tracing brings in)
-
     expander = _Expander()
     if isinstance(model, keras.Model) and needs_trace(model):
         specs = _build_specs(model)

@@ -10,36 +10,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import keras
 import numpy as np
 from keras.src.ops import numpy as _np
 
+from .._registry import LayerContext, register_converter
 from .._trace import LayerWeight
-
-try:  # NOTE: the Keras frontend moves under conv1dify.keras (issue 15); either place works meanwhile.
-    from .._registry import LayerContext, register_converter  # type: ignore[import-not-found,unused-ignore]
-    from .reshaping import _edges_1d  # type: ignore[import-not-found,unused-ignore]
-except ImportError:
-    from ..._registry import LayerContext, register_converter  # type: ignore[no-redef,unused-ignore]
-    from ...converters.reshaping import _edges_1d  # type: ignore[no-redef,unused-ignore]
-
-
-def public_op_name(cls: type) -> str:
-    """The public name of a `keras.ops` operation class, for messages: ``Split`` -> ``keras.ops.split``.
-
-    >>> from keras.src.ops import image, numpy
-    >>> public_op_name(numpy.Split), public_op_name(image.Resize)
-    ('keras.ops.split', 'keras.ops.image.resize')
-    """
-    snake = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
-    family = cls.__module__.rsplit(".", 1)[-1]  # keras.src.ops.image -> image
-    for prefix, namespace in (("keras.ops", keras.ops), (f"keras.ops.{family}", getattr(keras.ops, family, None))):
-        if namespace is not None and hasattr(namespace, snake):
-            return f"{prefix}.{snake}"
-    return f"{cls.__module__}.{cls.__name__}"
+from .reshaping import _edges_1d
 
 
 def _spatial_axis(ctx: LayerContext, axis: int, what: str) -> int:
@@ -77,7 +56,7 @@ def pad(op: Any, ctx: LayerContext) -> Any:
     cfg = ctx.config
     if not ctx.is_spatial:
         return type(op).from_config(cfg)
-    widths = [tuple(int(v) for v in pair) for pair in cfg["pad_width"]]
+    widths = [(int(pair[0]), int(pair[-1])) for pair in cfg["pad_width"]]
     if len(widths) == 1:
         widths = widths * 4
     if len(widths) != 4 or widths[0] != (0, 0):
@@ -92,7 +71,7 @@ def pad(op: Any, ctx: LayerContext) -> Any:
             {"pad_width": cfg["pad_width"]},
             "use ZeroPadding2D, which pads a folded input exactly, or another layout.",
         )
-    before, after = _edges_1d(ctx, [widths[1], widths[2]])
+    before, after = _edges_1d(ctx, (widths[1], widths[2]))
     cfg["pad_width"] = [[0, 0], [int(before), int(after)], list(widths[3])]
     return type(op).from_config(cfg)
 
