@@ -13,15 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
+from keras import layers
 
 import conv1dify
-import keras
 from conv1dify._errors import ConversionError
 from conv1dify.keras import _export
 from conv1dify.keras._export import export, export_problems, format_of, prepared_inputs
-from keras import layers
 
 # NOTE: `benchmarks` lives next to `src`, not in the installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -111,6 +111,9 @@ MODELS = {
     "MobileNetV2 32x32 width": _application(keras.applications.MobileNetV2),
     "EfficientNetB0 32x32 width": _application(keras.applications.EfficientNetB0),
 }
+# NOTE: VGG16 has no normalization; with random weights its 13 ReLU convolutions shrink unit-scale inputs below
+# 1e-3, where any artifact would match. It reads 0..255 pixel values, so it gets inputs of that scale.
+INPUT_SCALE = {"VGG16 128x128": 255.0}
 _BUILT: dict[str, keras.Model] = {}
 
 
@@ -128,7 +131,7 @@ def test_converted_model_exports_and_matches_in_its_runtime(name, suffix, tmp_pa
     model = built(name)
     path = tmp_path / f"model{suffix}"
     result = export(model, path, samples=2)
-    x = RNG.standard_normal((2, *model.input_shape[1:])).astype("float32")
+    x = (INPUT_SCALE.get(name, 1.0) * RNG.standard_normal((2, *model.input_shape[1:]))).astype("float32")
     want = keras.ops.convert_to_numpy(model(x))
     got = RUNTIMES[suffix](path, x)
     assert got.shape == want.shape
@@ -234,12 +237,23 @@ def test_a_backend_that_cannot_export_the_format_is_refused(fmt, backend, patter
     assert any(__import__("re").search(pattern, str(p)) for p in export_problems(model, fmt, backend=backend))
 
 
-def test_layout_transform_under_torch_onnx_is_refused():
+@pytest.mark.parametrize("fmt", ["litert", "onnx"])
+def test_layout_transform_under_torch_is_refused(fmt):
     model_2d = keras.Sequential([keras.Input((4, 4, 3)), layers.Conv2D(2, 1)])
     model = conv1dify.convert(model_2d, layout="flatten", order="hilbert", keep_input=True)
-    (problem,) = [p for p in export_problems(model, "onnx", backend="torch") if p.cls == "LayoutTransform"]
+    (problem,) = [p for p in export_problems(model, fmt, backend="torch") if p.cls == "LayoutTransform"]
     assert "keep_input=False" in problem.fix
-    assert not [p for p in export_problems(model, "onnx", backend="tensorflow") if p.cls == "LayoutTransform"]
+    assert not [p for p in export_problems(model, fmt, backend="tensorflow") if p.cls == "LayoutTransform"]
+
+
+@pytest.mark.parametrize(("fmt", "backend"), [("onnx", "jax"), ("litert", "torch")])
+def test_a_one_pixel_wide_2d_layer_is_refused_where_probed_to_fail(fmt, backend):
+    model_2d = keras.Sequential([keras.Input((4, 8, 3)), layers.Resizing(4, 16, name="resize"), layers.Conv2D(2, 3)])
+    model = conv1dify.convert(model_2d, layout="width")
+    problems = [p for p in export_problems(model, fmt, backend=backend) if p.path == "resize"]
+    assert len(problems) == 1 and "one-pixel-wide image" in problems[0].what
+    assert not [p for p in export_problems(model, fmt, backend="tensorflow") if p.path == "resize"]
+    assert not [p for p in export_problems(model, "onnx", backend="torch") if p.path == "resize"]
 
 
 def test_a_missing_runtime_is_refused_with_the_install_line(tmp_path, monkeypatch):

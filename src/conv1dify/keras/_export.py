@@ -28,7 +28,7 @@ import numpy as np
 from .._errors import ConversionError, Problem
 from .._files import atomic_write
 
-__all__ = ["Export", "OutputCheck", "export", "export_problems", "format_of"]
+__all__ = ["Export", "OutputCheck", "export", "export_problems", "format_of", "refuse_unexportable"]
 
 FORMATS = {".tflite": "litert", ".onnx": "onnx"}
 RUNTIMES = {"litert": "ai-edge-litert", "onnx": "onnxruntime"}
@@ -186,6 +186,26 @@ def _backend_problems(fmt: str, int8: bool, backend: str) -> list[tuple[str, dic
 _RANDOM_AUGMENTATION_PREFIX = "Random"
 
 
+def refuse_unexportable(model: Any, path: str | os.PathLike[str], int8: bool = False, calibration: bool = True) -> None:
+    """Raise a `ConversionError` with every reason ``model`` cannot export to ``path`` (one line each)."""
+    path = Path(path)
+    problems = export_problems(model, format_of(path), int8=int8)
+    if int8 and not calibration:
+        problems.append(
+            Problem(
+                model.name,
+                type(model).__name__,
+                "int8 quantization needs calibration data",
+                {},
+                "pass calibration data (--calibration DATA.npy): a few hundred inputs like those the model will see.",
+            )
+        )
+    if problems:
+        raise _refusal(f"Cannot export model '{model.name}' to {path.name}:", problems)
+    if not path.parent.is_dir():
+        raise ConversionError(f"The output folder does not exist. Received: path={str(path)!r}. Fix: create it first.")
+
+
 def _refusal(head: str, problems: Sequence[Problem]) -> ConversionError:
     """One line per reason; a single reason stays on the line that names the model."""
     if len(problems) > 1:
@@ -212,14 +232,41 @@ def _layer_problem(layer: Any, fmt: str, int8: bool, backend: str) -> tuple[str,
                 {},
                 "remove training-time augmentation from the model before export (it is the identity at inference).",
             )
-    if cls == "LayoutTransform" and backend == "torch" and fmt == "onnx":
+    if cls == "LayoutTransform" and backend == "torch":
         return (
-            "conv1dify's LayoutTransform cannot be traced by PyTorch's ONNX exporter",
+            f"conv1dify's LayoutTransform does not trace for PyTorch's {'LiteRT' if fmt == 'litert' else 'ONNX'} "
+            "exporter",
             {"backend": backend},
             "export under TensorFlow (KERAS_BACKEND=tensorflow), or convert with keep_input=False and lay "
             "the data out with conv1dify.data.to_1d before it reaches the model.",
         )
+    if (backend, fmt) in _LIFTED_FAILS and _is_lifted(layer):
+        return (
+            f"a layer run on the signal as a one-pixel-wide image does not export to {fmt} under {backend} "
+            f"({_LIFTED_FAILS[backend, fmt]})",
+            {"backend": backend},
+            "export under TensorFlow (KERAS_BACKEND=tensorflow), where it exports and matches.",
+        )
     return None
+
+
+# NOTE: probed with a lifted Resizing (Reshape -> Resizing -> Reshape): jax2onnx cannot resize along a symbolic
+# batch axis, litert-torch has no lowering for upsample_bilinear2d; TensorFlow exports both formats exactly.
+_LIFTED_FAILS = {
+    ("jax", "onnx"): "jax2onnx needs a constant batch size there",
+    ("torch", "litert"): "litert-torch cannot lower the 2D op",
+}
+
+
+def _is_lifted(layer: Any) -> bool:
+    """A 2D layer fed by a Reshape to a one-pixel-wide (or -tall) map: how conv1dify runs it on a signal."""
+    try:
+        tensor = layer.input
+        source = tensor._keras_history.operation
+    except (AttributeError, ValueError):  # not built, or called on several inputs
+        return False
+    shape = tuple(getattr(tensor, "shape", ()))
+    return len(shape) == 4 and 1 in shape[1:3] and type(source).__name__ == "Reshape"
 
 
 def _layers(model: Any) -> Iterator[Any]:
@@ -360,21 +407,7 @@ def export(
     started = time.perf_counter()
     fmt = format_of(path)
     path = Path(path)
-    problems = export_problems(model, fmt, int8=int8)
-    if int8 and calibration is None:
-        problems.append(
-            Problem(
-                model.name,
-                type(model).__name__,
-                "int8 quantization needs calibration data",
-                {},
-                "pass calibration data (--calibration DATA.npy): a few hundred inputs like those the model will see.",
-            )
-        )
-    if problems:
-        raise _refusal(f"Cannot export model '{model.name}' to {path.name}:", problems)
-    if not path.parent.is_dir():
-        raise ConversionError(f"The output folder does not exist. Received: path={str(path)!r}. Fix: create it first.")
+    refuse_unexportable(model, path, int8=int8, calibration=calibration is not None)
     calibration_x = prepared_inputs(model, calibration, layout, order) if calibration is not None else None
     data_x = prepared_inputs(model, data, layout, order) if data is not None else None
 
@@ -393,8 +426,16 @@ def export(
     result: dict[str, Any] = {}
 
     def write(tmp: str) -> None:
-        model.export(tmp, format=fmt, verbose=False, **kwargs)
+        with _constants_inlined(model, fmt):
+            model.export(tmp, format=fmt, verbose=False, **kwargs)
         runner = _runner(fmt, tmp)
+        if len(runner.inputs) != len(model.inputs):
+            extra = [t.name for t in runner.inputs[len(model.inputs) :]]
+            raise ConversionError(
+                f"The exported {fmt} model takes {len(runner.inputs)} inputs, the Keras model {len(model.inputs)}; "
+                f"nothing was written. Received: extra inputs {extra}. Fix: export to .tflite, or report the layer "
+                "these names point at."
+            )
         result["runner"] = runner
         result["checks"] = [
             check
@@ -426,6 +467,34 @@ def export(
         min_cosine=min_cosine,
         seconds=time.perf_counter() - started,
     )
+
+
+@contextlib.contextmanager
+def _constants_inlined(model: Any, fmt: str) -> Iterator[None]:
+    """Under TensorFlow, hold layers' constant tensors as numpy arrays while Keras exports ONNX.
+
+    NOTE: tf2onnx turns an eager tensor that a traced function captures into an extra graph input instead of a
+    constant (seen on the Normalization layer of EfficientNetB0, whose statistics are eager tensors, not
+    variables); a numpy array is traced as a constant. The layers get their tensors back afterwards.
+    """
+    import keras
+
+    if fmt != "onnx" or keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
+    swapped = []
+    for layer in _layers(model):
+        for name, value in list(vars(layer).items()):
+            if isinstance(value, tf.Tensor) and not isinstance(value, tf.Variable) and hasattr(value, "numpy"):
+                swapped.append((layer, name, value))
+                setattr(layer, name, value.numpy())
+    try:
+        yield
+    finally:
+        for layer, name, value in swapped:
+            setattr(layer, name, value)
 
 
 def _int8_options(calibration: np.ndarray | None) -> dict[str, Any]:
