@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
     convert.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
+    convert.add_argument(
+        "--export",
+        type=_export_path,
+        metavar="OUT.tflite|OUT.onnx",
+        help="also export the 1D model to LiteRT or ONNX and check it in its runtime (see: conv1dify export -h)",
+    )
     convert.set_defaults(func=_cmd_convert)
 
     inspect = sub.add_parser(
@@ -198,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("model_1d", metavar="MODEL_1D", help="the converted .keras file")
     verify.set_defaults(func=_cmd_verify)
+
+    _add_export_parser(sub)
 
     models = sub.add_parser("models", help="list the keras.applications names SOURCE can take")
     models.set_defaults(func=_cmd_models)
@@ -383,10 +391,14 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     progress = not (args.quiet or args.json)
     model, inspection = _converted(args, console, progress)
+    # NOTE: the export runs (and may refuse) before the .keras file is written: a failure leaves nothing behind.
+    exported = _export_converted(args, inspection.model, console, progress)
     with _status(console, f"Writing {out}...", progress):
         _save_atomically(inspection.model, out)
     wrote = f"wrote {out} ({inspection.model.count_params():,} parameters)"
-    return _finish(args, console, progress, model, inspection, {"output": str(out)}, [wrote])
+    fields, lines, export_code = exported
+    code = _finish(args, console, progress, model, inspection, {"output": str(out), **fields}, [wrote, *lines])
+    return EXIT_MISMATCH if EXIT_MISMATCH in (code, export_code) else code
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
@@ -515,6 +527,151 @@ def _cmd_layers(args: argparse.Namespace) -> int:
         )
         print(f"keras.layers.{cls.__name__:28s} {where}")
     return EXIT_OK
+
+
+EXPORT_EXAMPLES = """\
+examples:
+  conv1dify export model_1d.keras -o model_1d.tflite        # LiteRT, checked in the ai-edge-litert interpreter
+  conv1dify export model_1d.keras -o model_1d.onnx --data x_test.npy         # also checked on your data
+  conv1dify export model_1d.keras -o model_1d_int8.tflite --int8 --calibration x_train.npy
+  conv1dify convert MobileNetV2 -o m1d.keras --layout width --input-shape 32,32,3 --export m1d.tflite
+
+Images (N, H, W, C) in DATA are laid out as MODEL_1D was converted (conv1dify.data.to_1d). Needs the export
+extra: pip install 'conv1dify[export]'; LiteRT and int8 export under the TensorFlow backend.
+
+exit codes: 0 ok, 1 the exported model disagrees with the Keras model, 2 usage or input error (a model that
+cannot export, an unreadable file); nothing is written on exit code 2.
+"""
+
+
+def _export_path(text: str) -> str:
+    if Path(text).suffix.lower() not in (".tflite", ".onnx"):
+        raise argparse.ArgumentTypeError(f"expected a file ending in .tflite (LiteRT) or .onnx; received {text!r}")
+    return text
+
+
+def _add_export_parser(sub: Any) -> None:
+    export = sub.add_parser(
+        "export",
+        help="export a converted model to LiteRT (.tflite) or ONNX (.onnx), checked in its own runtime",
+        description="Export MODEL_1D with Keras' model.export (the format from OUT's suffix), run the artifact in "
+        "its own runtime (ai-edge-litert, onnxruntime) beside the Keras model and report the errors. Exit code 1 "
+        "when they disagree.",
+        epilog=EXPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("model_1d", metavar="MODEL_1D", help="the converted .keras file")
+    export.add_argument(
+        "-o", "--output", required=True, type=_export_path, metavar="OUT.tflite|OUT.onnx", help="where to write it"
+    )
+    export.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
+    export.add_argument(
+        "--int8", action="store_true", help="full-integer quantization for microcontrollers (LiteRT; --calibration)"
+    )
+    export.add_argument("--calibration", metavar="DATA.npy", help="representative inputs for --int8 (.npy or .npz)")
+    export.add_argument("--data", metavar="DATA.npy", help="also check the artifact on these inputs (.npy or .npz)")
+    export.add_argument("--samples", type=_positive, default=8, metavar="N", help="random inputs to check on (8)")
+    export.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance of a float export (1e-4)")
+    export.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance of a float export (1e-4)")
+    export.add_argument(
+        "--min-cosine", type=float, default=0.95, metavar="X", help="least cosine of int8 vs float outputs (0.95)"
+    )
+    export.add_argument(
+        "--unsafe", action="store_true", help="allow model files that hold code (Lambda layers); only ones you trust"
+    )
+    export.add_argument("--json", action="store_true", help="print the result as JSON instead of a table")
+    export.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    export.set_defaults(func=_cmd_export)
+
+
+def _check_export_output(path: Path, force: bool) -> None:
+    if path.is_dir():
+        raise _UsageError(f"{str(path)!r} is a folder. Fix: give a file name ending in {path.suffix or '.tflite'}.")
+    if path.exists() and not force:
+        raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
+    if not path.parent.is_dir():
+        raise _UsageError(f"the output folder does not exist. Received: {str(path)!r}")
+
+
+def _run_export(model: Any, out: Path, options: dict[str, Any], console: Any, progress: bool) -> Any:
+    """Export with the converter's and tf2onnx's native output held back; a write failure is one line."""
+    from .keras._export import export, held_native_output, refuse_unexportable
+
+    refuse_unexportable(model, out, int8=bool(options.get("int8")), calibration=options.get("calibration") is not None)
+    kind = "LiteRT int8" if options.get("int8") else ("LiteRT" if out.suffix.lower() == ".tflite" else "ONNX")
+    # NOTE: no spinner: the converter's output is held back at the file descriptors, where it would go too.
+    if progress:
+        console.print(f"Exporting {out} ({kind}) and running it in its runtime...")
+    try:
+        with held_native_output():
+            return export(model, out, **options)
+    except OSError as exc:
+        raise _UsageError(f"cannot write {str(out)!r} ({exc})") from None
+
+
+def _export_converted(
+    args: argparse.Namespace, model_1d: Any, console: Any, progress: bool
+) -> tuple[dict[str, Any], list[str], int]:
+    """``convert --export``: ``(JSON fields, lines to print, exit code)``; nothing when the flag is absent."""
+    if not args.export:
+        return {}, [], EXIT_OK
+    out = Path(args.export)
+    _check_export_output(out, args.force)
+    result = _run_export(model_1d, out, {"atol": args.atol, "rtol": args.rtol}, console, progress)
+    worst = max(result.checks, key=lambda c: c.max_abs)
+    verdict = "matches" if result.ok else "DOES NOT MATCH"
+    line = (
+        f"exported {out} ({result.size / 1e6:.2f} MB): {verdict} the Keras model in {result.runtime} "
+        f"(max abs {worst.max_abs:.2e}, max rel {worst.max_rel:.2e}, {worst.samples} random inputs)"
+    )
+    return {"export": result.to_dict()}, [line], EXIT_OK if result.ok else EXIT_MISMATCH
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    out = Path(args.output)
+    _check_export_output(out, args.force)
+    if args.int8 and not args.calibration:
+        raise _UsageError("--int8 needs representative inputs. Fix: pass --calibration DATA.npy (a few hundred).")
+    if args.calibration and not args.int8:
+        raise _UsageError("--calibration is for --int8 quantization. Fix: add --int8, or check on data with --data.")
+    if not Path(args.model_1d).is_file():
+        raise _UsageError(f"no such model file. Received: MODEL_1D {args.model_1d!r}")
+    from .keras._export import read_array
+
+    arrays = {k: read_array(getattr(args, k), f"--{k}") for k in ("calibration", "data") if getattr(args, k)}
+    console = Console(stderr=True)
+    progress = not (args.quiet or args.json)
+    with _status(console, "Loading Keras...", progress):
+        _import_keras()
+        from . import conversion_record
+        from .keras._sources import load_model_file
+    with _status(console, f"Loading {args.model_1d}...", progress):
+        model = load_model_file(args.model_1d, safe_mode=not args.unsafe)
+    try:
+        record = conversion_record(args.model_1d) or {}
+    except ConversionError:  # a model that was not converted: data must already fit it
+        record = {}
+    options = {
+        "int8": args.int8,
+        "layout": record.get("layout"),
+        "order": record.get("order"),
+        "atol": args.atol,
+        "rtol": args.rtol,
+        "min_cosine": args.min_cosine,
+        "samples": args.samples,
+        **arrays,
+    }
+    result = _run_export(model, out, options, console, progress)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    elif not args.quiet:
+        from .keras._export import export_table
+
+        _stdout().print(export_table(result))
+        _stdout().print(f"wrote {out}")
+    return EXIT_OK if result.ok else EXIT_MISMATCH
 
 
 def main(argv: Sequence[str] | None = None) -> int:
