@@ -35,9 +35,10 @@ $(STAMP): pyproject.toml
 
 # JAX and PyTorch, CPU builds (the backends extra); only the tests need them. And keras-hub, a test zoo: its
 # declared dependencies pull tensorflow-text and the full 572 MB tensorflow wheel beside tensorflow-cpu; the
-# vision backbones import with regex and tokenizers alone (about 9 s, 34 MB).
+# vision backbones import with regex and tokenizers alone (about 9 s, 34 MB). The export extra (LiteRT, ONNX;
+# tests/keras/test_export.py) changes no installed version (about 10 s, 180 MB).
 $(BACKENDS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[backends]'
+	$(BIN)/python -m pip install --quiet -e '.[backends,export]'
 	$(BIN)/python -m pip install --quiet --no-deps $(HUB_PACKAGES)
 	touch $(BACKENDS_STAMP)
 
