@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from ._version import __version__
 
 # NOTE: names resolve on first use, so `conv1dify --help` and error paths never pay for importing Keras.
 _LAZY = {
@@ -16,6 +16,10 @@ _LAZY = {
     "register_converter": ".keras._registry",
     "registered_classes": ".keras._registry",
     "convert": ".keras._convert",
+    "conversion": ".keras._convert",
+    "Conversion": ".keras._convert",
+    "LayerPlan": ".core.plan",
+    "Status": ".core.plan",
     "conversion_record": ".keras._record",
     "verify": ".keras._verify",
     "inspect": ".keras._inspect",
@@ -32,7 +36,8 @@ __all__ = ["__version__", *sorted(_LAZY), *_SUBMODULES]
 if TYPE_CHECKING:
     from ._errors import ConversionError
     from .core.layout import Layout
-    from .keras._convert import convert
+    from .core.plan import LayerPlan, Status
+    from .keras._convert import Conversion, conversion, convert
     from .keras._inspect import Inspection, LayerRow, inspect
     from .keras._record import conversion_record
     from .keras._registry import LayerContext, carry_over, register_converter, registered_classes

@@ -17,7 +17,7 @@ from .core.layout import LAYOUT_NAMES, ORDER_NAMES
 from .core.sizes import POLICY_NAMES
 from .core.weights import STRATEGIES
 
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
 EXAMPLES = """\
 examples:
@@ -31,7 +31,7 @@ examples:
   conv1dify models                                               # names SOURCE can take
 
 exit codes: 0 ok, 1 verification mismatch, 2 usage or input error (bad option, unreadable file,
-unsupported layer).
+unsupported layer), 3 nothing could be verified (--verify: no layer proven exact).
 """
 
 
@@ -42,7 +42,7 @@ examples:
   conv1dify inspect model.keras --layout fold --report plan.md --plot plan.png
   conv1dify plot VGG16 -o vgg16_rf.png --layout flatten --sizes first
 
-exit codes: 0 ok, 1 verification mismatch (--verify), 2 usage or input error.
+exit codes: 0 ok, 1 verification mismatch (--verify), 2 usage or input error, 3 nothing verified.
 """
 
 REPORT_FORMATS = (".md", ".json", ".html")
@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from ._version import __version__
 
     return __version__
 
@@ -355,8 +355,11 @@ def _finish(
 
     verification = None
     if args.verify:
+        from .keras._verify import verify
+
         with _status(console, "Verifying layer by layer...", progress):
-            verification = _verify_args(model, inspection.model, args)
+            # the plans made while converting: nothing is converted twice
+            verification = verify(inspection.conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
     if args.report:
         with _status(console, f"Writing {args.report}...", progress):
             write_report(Path(args.report), inspection, verification)
@@ -377,9 +380,21 @@ def _finish(
                 stdout.print(f"wrote {getattr(args, flag)}")
         if verification is not None:
             stdout.print(verification_table(verification))
-    if verification is not None and not verification.ok:
+    return _verification_exit(verification)
+
+
+def _verification_exit(verification: Any) -> int:
+    """``1`` on a mismatch, ``3`` when nothing could be proven exact, else ``0`` (also without verification)."""
+    if verification is None or verification.verdict == "verified":
+        return EXIT_OK
+    if verification.verdict == "mismatch":
         return EXIT_MISMATCH
-    return EXIT_OK
+    print(
+        "conv1dify: warning: nothing was verified: no layer could be checked exact (all approximate, fresh or "
+        "unchecked); see the verification table.",
+        file=sys.stderr,
+    )
+    return EXIT_UNVERIFIED
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -452,26 +467,35 @@ def _load_2d(args: argparse.Namespace, console: Any) -> Any:
     )
 
 
-def _conversion_options(args: argparse.Namespace, record: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The conversion options: flags first, then the 1D model's conversion record, then the defaults."""
-    saved = record or {}
-    weights = args.weights or ("none" if "weights" in saved and saved["weights"] is None else saved.get("weights"))
+def _conversion_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The conversion options the flags give, defaults filled in."""
+    weights = args.weights or "auto"
     return {
-        "layout": args.layout or saved.get("layout") or "flatten",
-        "order": args.order or saved.get("order"),
-        "sizes": args.sizes or (saved.get("sizes") if saved.get("sizes") != "callable" else None),
-        "input_length": args.input_length or saved.get("input_length"),
-        "channels": args.channels or saved.get("channels"),
-        "keep_input": args.keep_input or bool(saved.get("keep_input")),
-        "weights": None if weights == "none" else (weights or "auto"),
+        "layout": args.layout or "flatten",
+        "order": args.order,
+        "sizes": args.sizes,
+        "input_length": args.input_length,
+        "channels": args.channels,
+        "keep_input": args.keep_input,
+        "weights": None if weights == "none" else weights,
     }
 
 
-def _verify_args(model_2d: Any, model_1d: Any, args: argparse.Namespace, record: dict[str, Any] | None = None) -> Any:
-    from .keras._verify import verify
-
-    options = _conversion_options(args, record)
-    return verify(model_2d, model_1d, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model, **options)
+def _given_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Only the conversion options given as flags (``verify`` reads the others from the conversion record)."""
+    given = {
+        "layout": args.layout,
+        "order": args.order,
+        "sizes": args.sizes,
+        "input_length": args.input_length,
+        "channels": args.channels,
+        "keep_input": args.keep_input or None,
+        "weights": args.weights,
+    }
+    out = {key: value for key, value in given.items() if value is not None}
+    if out.get("weights") == "none":
+        out["weights"] = None
+    return out
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
@@ -481,7 +505,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     show_progress = not (args.quiet or args.json)
     with _status(console, "Loading Keras...", show_progress):
         _import_keras()
-        from .keras._record import conversion_record
+        from .keras._record import attach_record, read_record
+        from .keras._verify import verify
         from .reports.documents import verification_table
     if not Path(args.source).suffix and not args.weights_2d:
         raise _UsageError(
@@ -492,15 +517,24 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         model_2d = _load_2d(args, console)
         from .keras._sources import load_model_file
 
-        path = Path(args.model_1d)
         model_1d = load_model_file(args.model_1d, safe_mode=not args.unsafe)
+        record = read_record(args.model_1d)
+    given = _given_options(args)
+    if record is None and ("layout" not in given or "weights" not in given):
+        raise _UsageError(
+            f"{args.model_1d} holds no conversion record (a plain Keras re-save drops it), so verify cannot tell how "
+            "it was converted. Fix: pass the options it was converted with, at least --layout and --weights."
+        )
+    if record is not None:
+        attach_record(model_1d, record)  # the plans saved with the model: nothing is planned again
     with _status(console, "Verifying layer by layer...", show_progress):
-        verification = _verify_args(model_2d, model_1d, args, conversion_record(path))
+        checks = {"atol": args.atol, "rtol": args.rtol, "whole_model": args.whole_model}
+        verification = verify(model_2d, model_1d, **checks, **given)
     if args.json:
         print(json.dumps(verification.to_dict(), indent=2))
     elif not args.quiet:
         Console(width=None if sys.stdout.isatty() else 180).print(verification_table(verification))
-    return EXIT_OK if verification.ok else EXIT_MISMATCH
+    return _verification_exit(verification)
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
@@ -514,9 +548,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
 def _cmd_layers(args: argparse.Namespace) -> int:
     _import_keras()
-    from . import registered_classes
-    from .keras._registry import get_converter
+    from .keras import _convert  # noqa: F401  (registers the built-in converters)
+    from .keras._registry import get_converter, public_name, registered_classes
 
+    rows = []
     for cls in registered_classes():
         converter = get_converter(cls)
         name = getattr(converter, "__name__", "?")
@@ -525,7 +560,9 @@ def _cmd_layers(args: argparse.Namespace) -> int:
             if name == "carry_over"
             else f"converters.{converter.__module__.rpartition('.')[2]}.{name}"
         )
-        print(f"keras.layers.{cls.__name__:28s} {where}")
+        rows.append((public_name(cls), where))
+    for name, where in sorted(rows, key=lambda row: (not row[0].startswith("keras.layers."), row[0].lower())):
+        print(f"{name:42s} {where}")
     return EXIT_OK
 
 

@@ -96,14 +96,14 @@ def to_1d(x: Any, layout: str | Layout, order: str | None = None) -> np.ndarray:
         "add a batch axis with x[None] for one image, or a channel axis with x[..., None] for grey images",
     )
     n, h, w, c = array.shape
-    if lay.name == "flatten":
+    if lay.flattens:
         flat = array.reshape(n, h * w, c)
         if lay.order == "row":
             return flat
         return np.take(flat, order_indices(lay.order, h, w), axis=1)
-    if lay.name == "fold":
+    if lay.folds:
         return array.reshape(n, h, w * c)
-    return _unlift(array, 2 if lay.name == "height" else 1)
+    return _unlift(array, lay.dropped_batch_axis or 1)
 
 
 def to_2d(x: Any, layout: str | Layout, shape_2d: Shape2D, order: str | None = None) -> np.ndarray:
@@ -138,13 +138,13 @@ def to_2d(x: Any, layout: str | Layout, shape_2d: Shape2D, order: str | None = N
     )
     n, length, channels = array.shape
     h, w, c = complete_shape_2d(lay, length, channels, shape_2d)
-    if lay.name == "flatten":
+    if lay.flattens:
         if lay.order != "row":
             array = np.take(array, inverse_order_indices(lay.order, h, w), axis=1)
         return array.reshape(n, h, w, c)
-    if lay.name == "fold":
+    if lay.folds:
         return array.reshape(n, h, w, c)
-    axis, size = (2, w) if lay.name == "height" else (1, h)
+    axis, size = (lay.dropped_batch_axis or 1, (h, w)[lay.dropped_axis or 0])
     return np.repeat(np.expand_dims(array, axis), size, axis=axis)
 
 
@@ -316,18 +316,18 @@ class LayoutTransform(keras.layers.Layer):
         if self.inverse:
             out_shape = self.compute_output_shape(tuple(x.shape))
             _, h, w, c = out_shape
-            if lay.name == "flatten":
+            if lay.flattens:
                 if lay.order != "row":
                     x = ops.take(x, ops.convert_to_tensor(inverse_order_indices(lay.order, h or 0, w or 0)), axis=1)
                 return ops.reshape(x, (-1, h, w, c))
-            if lay.name == "fold":
+            if lay.folds:
                 return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w, c))
-            axis, size = (2, w) if lay.name == "height" else (1, h)
+            axis, size = (lay.dropped_batch_axis or 1, (h, w)[lay.dropped_axis or 0])
             return ops.repeat(ops.expand_dims(x, axis), size, axis=axis)
         if len(x.shape) != 4:
             raise self._rank_error(tuple(x.shape), 4)
         _, h, w, c = x.shape
-        if lay.name == "flatten":
+        if lay.flattens:
             if lay.order != "row":
                 self.compute_output_shape(tuple(x.shape))  # refuses an unknown size
                 flat = ops.reshape(x, (-1, h * w, c))
@@ -335,9 +335,9 @@ class LayoutTransform(keras.layers.Layer):
             if h is None or w is None:
                 return ops.reshape(x, (ops.shape(x)[0], -1, c))
             return ops.reshape(x, (-1, h * w, c))
-        if lay.name == "fold":
+        if lay.folds:
             return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w * c))
-        return _unlift_ops(x, 2 if lay.name == "height" else 1)
+        return _unlift_ops(x, lay.dropped_batch_axis or 1)
 
 
 def _backend_has_float64() -> bool:
@@ -516,9 +516,9 @@ def check_fits(model: Any, x: Any, layout: str | Layout | None = None, order: st
 
 
 def _record(model: Any) -> dict[str, Any]:
-    from .keras._record import conversion_record
+    from .keras._record import read_record
 
-    return conversion_record(model) or {}
+    return read_record(model) or {}
 
 
 def _fits(expected: Sequence[int | None], got: Sequence[int | None]) -> bool:

@@ -67,15 +67,31 @@ class Layout:
         kept = self.kept_axis
         return None if kept is None else 1 - kept
 
+    @property
+    def flattens(self) -> bool:
+        """Whether every pixel becomes a step of the sequence (``flatten``), rather than one axis being kept."""
+        return self.kept_axis is None
+
+    @property
+    def folds(self) -> bool:
+        """Whether the input's second spatial axis is folded into the channels (``fold``)."""
+        return self.name == "fold"
+
+    @property
+    def dropped_batch_axis(self) -> int | None:
+        """The dropped spatial axis as an axis of a batch ``(N, H, W, C)``: 2 for ``height``, 1 for ``width``."""
+        dropped = self.dropped_axis
+        return None if dropped is None else 1 + dropped
+
     def shape_1d(self, shape_2d: Shape, *, fold: bool = True) -> Shape:
         """The 1D shape ``(L, C')`` of a 2D feature-map shape ``(H, W, C)``.
 
         ``fold=False`` maps a ``fold`` feature map past the input, which keeps ``C``.
         """
         h, w, c = shape_2d
-        if self.name == "flatten":
+        if self.flattens:
             return (None if h is None or w is None else h * w, c)
-        if self.name == "fold" and fold:
+        if self.folds and fold:
             return (h, None if w is None or c is None else w * c)
         return ((h, w)[self.kept_axis or 0], c)
 
@@ -271,3 +287,14 @@ def complete_shape_2d(lay: Layout, length: int | None, channels: int | None, sha
             f"{expected}. {received}. Fix: pass the image shape the data was laid out from, and the same layout."
         )
     return h, w, c
+
+
+def folded_width(shape_2d: tuple[int | None, ...], shape_1d: tuple[int | None, ...]) -> int | None:
+    """``W`` when the 1D shape's channels hold the 2D map's ``(width, channel)`` pairs, ``W*C`` (``fold``).
+
+    >>> folded_width((100, 64, 1), (100, 64)), folded_width((100, 64, 1), (100, 6))
+    (64, None)
+    """
+    if len(shape_2d) != 3 or not shape_2d[1] or not shape_2d[2] or not shape_1d:
+        return None
+    return int(shape_2d[1]) if shape_1d[-1] == shape_2d[1] * shape_2d[2] else None

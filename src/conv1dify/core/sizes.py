@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._errors import ConversionError
+from .geometry import per_axis, span
 from .layout import Layout
 
 #: Keys of a layer config that hold a per-spatial-axis size.
@@ -21,7 +22,7 @@ POLICY_NAMES = ("area", "first", "kept")
 
 def default_policy(layout: Layout) -> str:
     """``area`` for ``flatten`` (feature maps keep their element count), ``kept`` for axis layouts."""
-    return "area" if layout.name == "flatten" else "kept"
+    return "area" if layout.flattens else "kept"
 
 
 def check_policy(policy: SizePolicy | None, layout: Layout) -> SizePolicy:
@@ -48,11 +49,6 @@ def check_policy(policy: SizePolicy | None, layout: Layout) -> SizePolicy:
     return policy
 
 
-def _pair(value: Any) -> tuple[int, ...]:
-    """A per-axis tuple from a config value that may be a single int."""
-    return tuple(int(v) for v in value) if isinstance(value, (tuple, list)) else (int(value),) * 2
-
-
 def _named_size(
     policy: str, layout: Layout, key: str, value: tuple[int, ...], config: Mapping[str, Any]
 ) -> int:
@@ -65,12 +61,12 @@ def _named_size(
         return math.prod(int(v) for v in value)
     # NOTE: a product of dilations would overshoot the receptive field (3x3 dilated by 2 spans 25 pixels,
     # 9 taps dilated by 4 span 33), so pick the dilation whose span matches the 2D span in elements.
-    kernel = _pair(config.get("kernel_size", (1,) * len(value)))
+    kernel = per_axis(config.get("kernel_size", (1,) * len(value)))
     taps = math.prod(kernel)
     if taps <= 1:
         return 1
-    span = math.prod((k - 1) * d + 1 for k, d in zip(kernel, value, strict=True))
-    return max(1, round((span - 1) / (taps - 1)))
+    reach = math.prod(span(k, d) for k, d in zip(kernel, value, strict=True))
+    return max(1, round((reach - 1) / (taps - 1)))
 
 
 def resolve_size(
@@ -85,7 +81,7 @@ def resolve_size(
     >>> resolve_size("kept", Layout("width"), None, "pool_size", (1, 4), {})
     4
     """
-    value = _pair(value)
+    value = per_axis(value)
     if callable(policy):
         chosen = policy(layer, key, value)
         if chosen is None:

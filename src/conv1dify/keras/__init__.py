@@ -4,19 +4,21 @@ Every rule (layouts, size policies, weight transforms) comes from `conv1dify.cor
 ``conv1dify.convert`` / ``verify`` / ``inspect`` are this frontend's.
 """
 
-from ._convert import convert
+from ._convert import Conversion, conversion, convert
 from ._inspect import Inspection, LayerRow, inspect
 from ._record import conversion_record
 from ._registry import LayerContext, carry_over, register_converter, registered_classes
 from ._verify import LayerCheck, Verification, verify
 
 __all__ = [
+    "Conversion",
     "Inspection",
     "LayerCheck",
     "LayerContext",
     "LayerRow",
     "Verification",
     "carry_over",
+    "conversion",
     "conversion_record",
     "convert",
     "inspect",

@@ -13,14 +13,21 @@ from typing import Any
 import keras
 from keras import tree
 
-from .. import __version__
 from .._errors import ConversionError, Problem
-from ..core.layout import Layout, get_layout
+from .._version import __version__
+from ..core.identities import claim_for
+from ..core.layout import Layout, resolve_layout
+from ..core.plan import Claim, Identity, LayerPlan
 from ..core.sizes import SizePolicy, check_policy
 from ..core.weights import STRATEGIES, per_position
+from . import _graph
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
+from ._geometry import spec_of
+from ._graph import graph_of
+from ._graph import is_spatial as _is_spatial
+from ._graph import shape as _shape
 from ._record import attach_record
-from ._registry import LayerContext, get_converter
+from ._registry import LayerContext, get_converter, public_name
 from ._trace import expand_subclassed
 
 Shape = tuple[int | None, ...]
@@ -43,6 +50,11 @@ class LayerRecord:
         inputs_1d: Shapes of the 1D call's inputs, without the batch axis.
         folded: Whether the first input still held the ``fold`` layout's folded width in its channels.
         flattened_from: For a layer reading a flattened map: the ``(2D map, 1D map)`` shapes it came from.
+        claim: What verification may promise about it (``None`` for a model input).
+        weights: How its weights moved: the strategy, ``"copy"`` (same shapes in 1D), or ``None``.
+        fresh: Why the 1D layer keeps fresh weights (``None``: carried over, or none to carry).
+
+    The live layers stay here for the frontend; `plan` is the same call as framework-neutral data.
     """
 
     path: str
@@ -56,6 +68,32 @@ class LayerRecord:
     inputs_1d: list[Shape] = field(default_factory=list)
     folded: bool = False
     flattened_from: tuple[Shape, Shape] | None = None
+    claim: Claim | None = None
+    weights: str | None = None
+    fresh: str | None = None
+
+    @property
+    def plan(self) -> LayerPlan:
+        """This call as a `LayerPlan`: what verification, inspection and the saved record read."""
+        return LayerPlan(
+            path=self.path,
+            class_2d=type(self.layer_2d).__name__,
+            names_1d=[layer.name for layer in self.layers_1d],
+            classes_1d=[type(layer).__name__ for layer in self.layers_1d],
+            shape_2d=self.shape_2d,
+            shape_1d=self.shape_1d,
+            inputs_2d=list(self.inputs_2d),
+            inputs_1d=list(self.inputs_1d),
+            sizes=dict(self.sizes),
+            folded=self.folded,
+            flattened_from=self.flattened_from,
+            weighted=bool(getattr(self.layer_2d, "weights", None)),
+            weights=self.weights,
+            fresh=self.fresh,
+            claim=self.claim,
+            notes=list(self.notes),
+            input=self.claim is None,
+        )
 
     @property
     def params_2d(self) -> int:
@@ -73,7 +111,11 @@ def _params(op: Any) -> int:
 
 @dataclass
 class Conversion:
-    """The result of a conversion: the 1D model and how each 2D layer call was rewritten."""
+    """The result of a conversion: the 1D model, its source, the options, and one plan per 2D layer call.
+
+    ``records`` keep the live layers; ``plans`` are the same calls as data (what `verify` and the saved
+    conversion record read). ``options`` are the conversion's options as recorded in the saved model.
+    """
 
     model: keras.Model
     source: keras.Model
@@ -81,21 +123,11 @@ class Conversion:
     sizes: SizePolicy
     records: list[LayerRecord]
     weights: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
 
-
-def _graph(model: keras.Model) -> Any:
-    """The Functional graph behind a model, or ``None`` for a subclassed model."""
-    if isinstance(model, keras.Sequential):
-        return model._functional
-    return model if hasattr(model, "_nodes_by_depth") else None
-
-
-def _shape(tensor: Any) -> Shape:
-    return tuple(tensor.shape[1:])
-
-
-def _is_spatial(tensor: Any) -> bool:
-    return len(tensor.shape) == 4
+    @property
+    def plans(self) -> list[LayerPlan]:
+        return [record.plan for record in self.records]
 
 
 def _for_input(value: PerInput, name: str, option: str) -> int | None:
@@ -106,10 +138,14 @@ def _for_input(value: PerInput, name: str, option: str) -> int | None:
     raise ConversionError(f"`{option}` must be an int, a dict of input name -> int, or None. Received: {value!r}")
 
 
+_KERAS_DIR = os.path.dirname(keras.__file__) + os.sep
+
+
 def _raised_by_keras(exc: BaseException) -> bool:
     """Whether an exception was raised inside Keras (a config Keras rejects), not in conv1dify's own code."""
+    # NOTE: by Keras' install folder, not by a "keras" path component: conv1dify's own frontend is conv1dify/keras.
     frames = traceback.extract_tb(exc.__traceback__)
-    return bool(frames) and f"{os.sep}keras{os.sep}" in frames[-1].filename
+    return bool(frames) and os.path.abspath(frames[-1].filename).startswith(_KERAS_DIR)
 
 
 def _keras_message(exc: BaseException) -> str:
@@ -124,19 +160,14 @@ def _keras_message(exc: BaseException) -> str:
     return useful[0] if useful else type(exc).__name__
 
 
-def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]) -> None:
+def _scan(model: keras.Model, path: str, problems: list[Problem]) -> None:
     """Collect every operation in the graph tree that has no converter, so one run reports all of them."""
-    graph = _graph(model)
-    for op in graph.operations:
-        if id(op) in seen:
-            continue
-        seen.add(id(op))
-        op_path = f"{path}/{op.name}"
+    for op_path, op in _graph.operations(model, path):
         cls = type(op)
         if isinstance(op, keras.layers.InputLayer):
             continue
         if isinstance(op, keras.Model):
-            if _graph(op) is None:
+            if graph_of(op) is None:
                 problems.append(
                     Problem(
                         op_path,
@@ -146,14 +177,12 @@ def _scan(model: keras.Model, path: str, problems: list[Problem], seen: set[int]
                         f"{cls.__name__}.",
                     )
                 )
-            else:
-                _scan(op, op_path, problems, seen)
         elif not isinstance(op, keras.layers.Layer) and get_converter(cls) is None:
             problems.append(
                 Problem(
                     op_path,
                     cls.__name__,
-                    f"the raw keras.ops call '{op.name}' in the graph has no 1D converter",
+                    f"the raw op call {public_name(cls)} ('{op.name}') in the graph has no 1D converter",
                     fix="wrap it in a layer and register a converter, or "
                     f"@conv1dify.register_converter({cls.__name__}).",
                 )
@@ -188,6 +217,9 @@ class _Converted:
     layers: list[Any]
     sizes: dict[str, int]
     notes: list[str]
+    claim: Claim | None = None  # what the converter declared (None: derived from the geometry)
+    weights: str | None = None  # how the weights moved (strategy or "copy"), once the first call built them
+    fresh: str | None = None  # why they are fresh
 
 
 # NOTE: one instance; a string would be deserialized again for every variable.
@@ -331,7 +363,7 @@ class _Rewriter:
         h, w, c = _shape(x)
         new = keras.Input(shape=(h, w, c), name=name, dtype=x.dtype)
         adapters: list[Any]
-        if self.layout.name == "flatten":
+        if self.layout.flattens:
             length = -1 if h is None or w is None else h * w
             adapters = [keras.layers.Reshape((length, c), name=f"{name}_to_1d")]
             if self.layout.order != "row":
@@ -340,7 +372,7 @@ class _Rewriter:
                 from ..data import LayoutTransform
 
                 adapters = [LayoutTransform("flatten", order=self.layout.order, name=f"{name}_to_1d")]
-        elif self.layout.name == "fold":
+        elif self.layout.folds:
             if w is None or c is None:
                 raise ConversionError(
                     f"keep_input=True with layout='fold' needs a known width and channel count. Received: "
@@ -389,48 +421,48 @@ class _Rewriter:
         self, model: keras.Model, path: str, name: str, call_site: list[tuple[Any, Any, bool]] | None = None
     ) -> keras.Model | None:
         """The 1D model for ``model``; ``call_site`` gives a sub-model's (2D, 1D, folded) inputs."""
-        graph = _graph(model)
-        values: dict[int, Any] = {}
-        folded: dict[int, bool] = {}
+        graph = graph_of(model)
+        starts: list[tuple[Any, bool]] = []
         new_inputs, sequence = [], []
         for i, x in enumerate(graph.inputs):
             if call_site is None:
                 new, out, adapters = self._top_input(x, path)
                 sequence.extend(adapters)
-                folded[id(x)] = self.layout.name == "fold" and _is_spatial(x)
+                starts.append((out, self.layout.folds and _is_spatial(x)))
             else:
-                _, x_1d, folded[id(x)] = call_site[i]
-                new = out = self._nested_input(x, x_1d)
+                _, x_1d, is_folded = call_site[i]
+                new = self._nested_input(x, x_1d)
+                starts.append((new, is_folded))
             new_inputs.append(new)
-            values[id(x)] = out
 
-        for depth in sorted(graph._nodes_by_depth, reverse=True):
-            for node in graph._nodes_by_depth[depth]:
-                if node.is_input or node.operation is None:
-                    continue
-                new_layers = self._node(node, path, values, folded)
-                if new_layers:
-                    sequence.extend(new_layers)
-                if self.on_node is not None:
-                    self.on_node()
+        def visit(node: Any, ins: list[tuple[Any, bool]], op_path: str) -> list[tuple[Any, bool]] | None:
+            done = self._node(node, op_path, ins)
+            if self.on_node is not None:
+                self.on_node()
+            if done is None:
+                return None
+            new_layers, outs = done
+            sequence.extend(new_layers)
+            return outs
 
-        if any(id(x) not in values for x in graph.outputs):
+        outs = _graph.run(model, starts, visit, path)
+        if any(out is None for out in outs):
             return None
-        self.models_folded[id(model)] = [folded.get(id(x), False) for x in graph.outputs]
+        self.models_folded[id(model)] = [bool(out and out[1]) for out in outs]
         if isinstance(model, keras.Sequential):
             return keras.Sequential([new_inputs[0], *sequence], name=name)
         inputs = tree.pack_sequence_as(graph._inputs_struct, new_inputs)
-        outputs = tree.pack_sequence_as(graph._outputs_struct, [values[id(x)] for x in graph.outputs])
+        outputs = tree.pack_sequence_as(graph._outputs_struct, [out[0] for out in outs if out is not None])
         return keras.Model(inputs, outputs, name=name)
 
-    def _node(self, node: Any, path: str, values: dict[int, Any], folded: dict[int, bool]) -> list[Any] | None:
+    def _node(
+        self, node: Any, op_path: str, ins: list[tuple[Any, bool]]
+    ) -> tuple[list[Any], list[tuple[Any, bool]]] | None:
+        """Convert one graph node: ``(its 1D layers, (1D output, folded) per output)``, or ``None`` if it failed."""
         op = node.operation
         ins_2d = node.input_tensors
-        if any(id(t) not in values for t in ins_2d):
-            return None  # downstream of a layer that failed; that failure is already reported
-        op_path = f"{path}/{op.name}"
-        ins_1d = [values[id(t)] for t in ins_2d]
-        is_folded = any(folded.get(id(t), False) for t in ins_2d)
+        ins_1d = [value for value, _ in ins]
+        is_folded = any(folded for _, folded in ins)
         if isinstance(op, keras.Model):
             sub = self.models.get(id(op))
             if sub is None:
@@ -445,7 +477,7 @@ class _Rewriter:
             if layer_converted is None:
                 return None
             converted, new_layers = layer_converted, layer_converted.layers
-        args, kwargs = node.arguments.fill_in(values)
+        args, kwargs = node.arguments.fill_in({id(t): x for t, x in zip(ins_2d, ins_1d, strict=True)})
         pending = self.pending.pop(id(new_layers[0]), None)
         placeholders = _PlaceholderInit(new_layers if pending is not None and self._carries(pending[0]) else [])
         try:
@@ -475,8 +507,10 @@ class _Rewriter:
                 )
             )
             return None
-        if pending is not None and not self._transfer(*pending, new_layers):  # the call above built the 1D layers
-            placeholders.initialize()
+        if pending is not None:  # the call above built the 1D layers
+            converted.weights, converted.fresh = self._transfer(*pending, new_layers)
+            if converted.fresh is not None:
+                placeholders.initialize()
         outs_1d = tree.flatten(out)
         self._track_flatten(op, ins_2d, ins_1d, node.outputs)
         # Depthwise filters keep each folded (width, channel) column apart; other kernels mix channels.
@@ -486,26 +520,64 @@ class _Rewriter:
             for layer in new_layers
         )
         out_folded = self.models_folded.get(id(op)) or [is_folded and not mixes] * len(outs_1d)
-        for x_2d, y, is_out_folded in zip(node.outputs, outs_1d, out_folded, strict=True):
-            values[id(x_2d)] = y
-            folded[id(x_2d)] = is_out_folded
         if not isinstance(op, keras.Model):
-            self.records.append(
-                LayerRecord(
-                    op_path,
-                    op,
-                    new_layers,
-                    _shape(node.outputs[0]),
-                    _shape(outs_1d[0]),
-                    converted.sizes,
-                    converted.notes,
-                    inputs_2d=[_shape(t) for t in ins_2d],
-                    inputs_1d=[_shape(t) for t in ins_1d],
-                    folded=is_folded,
-                    flattened_from=self.flat_from.get(id(ins_2d[0])) if ins_2d else None,
-                )
-            )
-        return new_layers
+            record = self._record(op, op_path, converted, ins_2d, ins_1d, node.outputs[0], outs_1d[0], is_folded)
+            self.records.append(record)
+        return new_layers, list(zip(outs_1d, out_folded, strict=True))
+
+    def _record(
+        self,
+        op: Any,
+        op_path: str,
+        converted: _Converted,
+        ins_2d: list[Any],
+        ins_1d: list[Any],
+        out_2d: Any,
+        out_1d: Any,
+        is_folded: bool,
+    ) -> LayerRecord:
+        """The plan of one layer call: what it became, and the identity verification may rely on."""
+        inputs_2d = [_shape(t) for t in ins_2d]
+        flattened_from = self.flat_from.get(id(ins_2d[0])) if ins_2d else None
+        weighted = bool(getattr(op, "weights", None))
+        axes = 2 if not inputs_2d else max(len(inputs_2d[0]) - 1, 1)
+        claim = claim_for(
+            self.layout,
+            self.strategy,
+            spec_of(op, axes),
+            spec_of(converted.layers[0], 1),
+            is_layer=isinstance(op, keras.layers.Layer),
+            weighted=weighted,
+            spatial=any(len(s) == 3 for s in inputs_2d),
+            folded=is_folded,
+            flattened=flattened_from is not None,
+            channels_changed=bool(inputs_2d) and len(inputs_2d[0]) == 3 and not is_folded
+            and inputs_2d[0][-1] != _shape(ins_1d[0])[-1],
+            sizes=converted.sizes,
+        )
+        declared = converted.claim
+        if declared is not None:  # what the converter said wins: it knows its layer
+            claim = Claim(declared.identity if declared.identity != Identity.NONE else claim.identity,
+                          declared.exact, declared.reason)
+        fresh = converted.fresh
+        if weighted and self.strategy is None:
+            fresh = "weights=None: fresh initialisation"
+        return LayerRecord(
+            op_path,
+            op,
+            converted.layers,
+            _shape(out_2d),
+            _shape(out_1d),
+            converted.sizes,
+            converted.notes,
+            inputs_2d=inputs_2d,
+            inputs_1d=[_shape(t) for t in ins_1d],
+            folded=is_folded,
+            flattened_from=flattened_from,
+            claim=claim,
+            weights=None if fresh is not None else converted.weights,
+            fresh=fresh,
+        )
 
     def _convert_layer(
         self, op: Any, op_path: str, ins_2d: list[Any], ins_1d: list[Any], is_folded: bool
@@ -548,7 +620,7 @@ class _Rewriter:
             )
             return None
         new_layers = list(result) if isinstance(result, (list, tuple)) else [result]
-        converted = self.layers[id(op)] = _Converted(new_layers, ctx.chosen, ctx.notes)
+        converted = self.layers[id(op)] = _Converted(new_layers, ctx.chosen, ctx.notes, ctx.declared)
         self.pending[id(new_layers[0])] = (op, ctx)
         return converted
 
@@ -576,15 +648,17 @@ class _Rewriter:
         """Whether `_transfer` will try to carry ``op``'s weights over."""
         return self.strategy is not None and bool(getattr(op, "weights", None))  # raw ops hold no weights
 
-    def _transfer(self, op: Any, ctx: LayerContext, new_layers: list[Any]) -> bool:
-        """Carry the 2D layer's weights into its 1D layer (``True``), or keep the fresh ones and say why."""
+    def _transfer(self, op: Any, ctx: LayerContext, new_layers: list[Any]) -> tuple[str | None, str | None]:
+        """Carry the 2D layer's weights into its 1D layer: ``(how, None)``, or ``(None, why they stay fresh)``.
+
+        ``how`` is ``"copy"`` when every weight keeps its shape in 1D, else the weight strategy.
+        """
         if not self._carries(op):
-            return False
+            return None, None
         weighted = [layer for layer in new_layers if getattr(layer, "weights", None)]
         if len(weighted) != 1:
             # never silently: several weighted 1D layers for one 2D layer have no transfer rule yet
-            ctx.note(f"freshly initialised: the 2D weights map onto {len(weighted)} weighted 1D layers")
-            return False
+            return None, f"the 2D weights map onto {len(weighted)} weighted 1D layers"
         target = weighted[0]
         try:
             if ctx.weights is not None:
@@ -606,13 +680,12 @@ class _Rewriter:
                     Problem(ctx.path, type(op).__name__, "its weights cannot be carried over",
                             {"weights": self.strategy}, f"pass strict=False to keep fresh weights ({reason})")
                 )
-            else:
-                ctx.note(f"freshly initialised: {reason}")
-            return False
-        return True
+            return None, reason
+        same_shapes = [tuple(w.shape) for w in target.weights] == [tuple(w.shape) for w in op.weights]
+        return ("copy" if same_shapes else self.strategy), None
 
 
-def _orchestrate(
+def conversion(
     model: keras.Model,
     *,
     layout: str | Layout = "flatten",
@@ -626,17 +699,25 @@ def _orchestrate(
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Conversion:
-    """`convert`, returning the whole `Conversion`; ``progress(done, total)`` is called after each graph node."""
+    """`convert`, returning the whole `Conversion`: the 1D model and one `LayerPlan` per 2D layer call.
+
+    The options are `convert`'s; ``progress(done, total)`` is called after each graph node. `verify`,
+    `inspect` and the reports read the plans, so nothing is converted twice.
+
+    >>> import keras, conv1dify
+    >>> model_2d = keras.Sequential([keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, name="c")])
+    >>> result = conv1dify.conversion(model_2d, layout="width")
+    >>> [(plan.path, plan.expected.value) for plan in result.plans if not plan.input]
+    [('sequential/c', 'exact')]
+    """
     if not isinstance(model, keras.Model):
         raise ConversionError(f"convert() takes a keras.Model. Received: {type(model).__name__}")
-    layout = get_layout(layout)
-    if order is not None and order != layout.order:
-        layout = Layout(layout.name, order)
+    layout = resolve_layout(layout, order)  # a Layout that already sets another order is refused, as in data
     policy = check_policy(sizes, layout)
     # NOTE: subclassed layers and models become nested Functional models of their own sublayers
     # (docs/subclassed.md); the ones that cannot be traced are listed with every other refusal below.
     source, (model, untraceable, _) = model, expand_subclassed(model)
-    if _graph(model) is None:
+    if graph_of(model) is None:
         if isinstance(model, keras.Sequential):
             raise ConversionError(
                 f"Sequential model '{model.name}' has no input shape yet. Fix: start it with "
@@ -647,7 +728,7 @@ def _orchestrate(
             "Fix: rebuild it as a Functional or Sequential model."
         )
     problems: list[Problem] = []
-    _scan(model, model.name, problems, set())
+    _scan(model, model.name, problems)
     problems = untraceable + [p for p in problems if p.path not in {u.path for u in untraceable}]
     if problems:
         raise ConversionError(
@@ -656,7 +737,7 @@ def _orchestrate(
     strategy = _resolve_strategy(weights, layout, policy)
     rewriter = _Rewriter(layout, policy, input_length, channels, keep_input, strategy, strict)
     if progress is not None:
-        total, done = _count_nodes(model, set()), [0]
+        total, done = _graph.node_count(model), [0]
 
         def step() -> None:
             done[0] += 1
@@ -671,37 +752,23 @@ def _orchestrate(
             f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.",
             rewriter.problems,
         )
-    attach_record(
-        new,
-        {
-            "version": __version__,
-            "source": model.name,
-            "layout": layout.name,
-            "order": layout.order,
-            "sizes": policy if isinstance(policy, str) else "callable",
-            "weights": strategy,
-            "input_length": input_length,
-            "channels": channels,
-            "keep_input": keep_input,
-        },
-    )
-    return Conversion(new, source, layout, policy, rewriter.records, strategy)
+    options = {
+        "version": __version__,
+        "source": model.name,
+        "layout": layout.name,
+        "order": layout.order,
+        "sizes": policy if isinstance(policy, str) else "callable",
+        "weights": strategy,
+        "input_length": input_length,
+        "channels": channels,
+        "keep_input": keep_input,
+    }
+    result = Conversion(new, source, layout, policy, rewriter.records, strategy, options)
+    attach_record(new, {**options, "plans": [plan.to_dict() for plan in result.plans]})
+    return result
 
 
-def _count_nodes(model: keras.Model, seen: set[int]) -> int:
-    """Graph nodes the rewriter visits: each sub-model's inside once, however often it is called."""
-    graph = _graph(model)
-    count = 0
-    for nodes in graph._nodes_by_depth.values():
-        for node in nodes:
-            if node.is_input or node.operation is None:
-                continue
-            count += 1
-            op = node.operation
-            if isinstance(op, keras.Model) and _graph(op) is not None and id(op) not in seen:
-                seen.add(id(op))
-                count += _count_nodes(op, seen)
-    return count
+_orchestrate = conversion  # the name the rest of the package has used
 
 
 def _resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:
@@ -713,10 +780,10 @@ def _resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -
             f"Unknown weight strategy. Expected one of {', '.join(STRATEGIES)} or None. Received: weights={weights!r}"
         )
     if weights == "auto":
-        if layout.name != "flatten":
+        if not layout.flattens:
             return "sum"
         return "flatten" if policy == "area" else "center"
-    if weights == "flatten" and (layout.name != "flatten" or policy != "area"):
+    if weights == "flatten" and (not layout.flattens or policy != "area"):
         raise ConversionError(
             "weights='flatten' lays a kh x kw kernel out as kh*kw taps, which needs layout='flatten' and "
             f"sizes='area'. Received: layout={layout.name!r}, sizes={policy!r}. Fix: use those, or weights='sum'."
@@ -727,7 +794,7 @@ def _resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -
 def _input_lengths(model: keras.Model, rewriter: _Rewriter) -> list[int | None]:
     """The 1D input length each spatial input got."""
     lengths = []
-    for x in _graph(model).inputs:
+    for x in graph_of(model).inputs:
         if _is_spatial(x):
             given = _for_input(rewriter.input_length, x._keras_history.operation.name, "input_length")
             lengths.append(given if given is not None else rewriter.layout.shape_1d(_shape(x))[0])
@@ -839,7 +906,7 @@ def convert(
     >>> model_1d.input_shape, model_1d.output_shape
     ((None, 4096, 3), (None, 10))
     """
-    return _orchestrate(
+    return conversion(
         model,
         layout=layout,
         sizes=sizes,

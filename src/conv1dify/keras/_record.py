@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from .._errors import ConversionError
+
 KEY = "conv1dify"
 
 
@@ -29,14 +31,8 @@ def attach_record(model: Any, record: dict[str, Any]) -> None:
     model._conv1dify_record = dict(record)
 
 
-def conversion_record(source: Any) -> dict[str, Any] | None:
-    """The conversion record of a converted model, or of a ``.keras`` file it was saved to (``None``: none).
-
-    >>> import keras, conv1dify
-    >>> model_2d = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
-    >>> conv1dify.conversion_record(conv1dify.convert(model_2d, layout="height"))["layout"]
-    'height'
-    """
+def read_record(source: Any) -> dict[str, Any] | None:
+    """The conversion record of a model in memory or of a saved ``.keras`` file, or ``None`` when it has none."""
     if isinstance(source, (str, Path)):
         try:
             with zipfile.ZipFile(source) as archive:
@@ -47,3 +43,33 @@ def conversion_record(source: Any) -> dict[str, Any] | None:
         return dict(record) if isinstance(record, dict) else None
     record = getattr(source, "_conv1dify_record", None)
     return dict(record) if record is not None else None
+
+
+def conversion_record(source: Any) -> dict[str, Any]:
+    """The conversion record of a converted model, or of the ``.keras`` file it was saved to.
+
+    The record holds the options (``layout``, ``order``, ``sizes``, ``weights``, ...) and one plan per 2D layer
+    call (``plans``). A saved file keeps it in its config; ``keras.models.load_model`` ignores it, so a model
+    loaded that way has none in memory: read it from the file instead.
+
+    Raises:
+        ConversionError: when there is no record, saying where it lives.
+
+    >>> import keras, conv1dify
+    >>> model_2d = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
+    >>> conv1dify.conversion_record(conv1dify.convert(model_2d, layout="height"))["layout"]
+    'height'
+    """
+    record = read_record(source)
+    if record is not None:
+        return record
+    if isinstance(source, (str, Path)):
+        raise ConversionError(
+            f"The file holds no conversion record. Received: {str(source)!r}. Fix: give the .keras file conv1dify "
+            "saved (a plain Keras re-save drops the record), or the options the model was converted with."
+        )
+    name = getattr(source, "name", type(source).__name__)
+    raise ConversionError(
+        f"Model '{name}' carries no conversion record in memory: keras.models.load_model drops it, and the record "
+        "lives in the saved file. Received: a model without one. Fix: conversion_record('path/to/model_1d.keras')."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -12,7 +13,8 @@ import numpy as np
 
 from .._errors import ConversionError, Problem
 from ..core import weights as _weights
-from ..core.layout import Layout
+from ..core.layout import Layout, folded_width
+from ..core.plan import Claim, Identity
 from ..core.sizes import SizePolicy, resolve_size
 
 Converter = Callable[[Any, "LayerContext"], "keras.layers.Layer | Sequence[keras.layers.Layer]"]
@@ -64,6 +66,25 @@ def get_converter(cls: type) -> Converter | None:
     return _CONVERTERS.get(cls)
 
 
+def public_name(cls: type) -> str:
+    """How a user writes a registered class: ``keras.layers.Conv2D``, ``keras.ops.split``, or its module path.
+
+    Operation classes in a Keras graph (``Split``, ``Mean``) live in ``keras.src``, which is not public API; they
+    are named by the ``keras.ops`` function that records them.
+
+    >>> public_name(keras.layers.Conv2D), public_name(type(keras.ops.Mean()))
+    ('keras.layers.Conv2D', 'keras.ops.mean')
+    """
+    if getattr(keras.layers, cls.__name__, None) is cls:
+        return f"keras.layers.{cls.__name__}"
+    if not issubclass(cls, keras.layers.Layer):
+        function = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", cls.__name__).lower()
+        for prefix, namespace in (("keras.ops", keras.ops), ("keras.ops.image", keras.ops.image)):
+            if callable(getattr(namespace, function, None)):
+                return f"{prefix}.{function}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def registered_classes() -> list[type]:
     """Every 2D layer class that has a converter, sorted by name."""
     return sorted(_CONVERTERS, key=lambda c: c.__name__)
@@ -92,6 +113,8 @@ class LayerContext:
             ``None`` for fresh initialisation.
         flattened_from: For a layer reading a flattened feature map: the ``(2D map shape, 1D map shape)`` it
             was flattened from, so a Dense kernel can be re-indexed.
+        declared: The claim the converter made about its layer's numbers (`approximate`, `claim`); ``None``
+            lets conv1dify derive it from the layers' geometry and the weight strategy.
     """
 
     layer: Any
@@ -107,6 +130,17 @@ class LayerContext:
     notes: list[str] = field(default_factory=list)
     strategy: str | None = None
     flattened_from: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
+    declared: Claim | None = None
+
+    @property
+    def folded_width(self) -> int | None:
+        """The width ``W`` that ``fold`` folded into the first input's channels ``(H, W*C)``, or ``None``.
+
+        ``None`` past the fold's input, when the width is unknown, or when ``channels=N`` replaced the folded input.
+        """
+        if not self.folded or not self.inputs_2d or not self.inputs_1d:
+            return None
+        return folded_width(self.inputs_2d[0], self.inputs_1d[0])
 
     @property
     def is_spatial(self) -> bool:
@@ -172,7 +206,7 @@ class LayerContext:
             exact = kernel.shape[1] == width and self.config_2d.get("padding") == "valid"
             if exact and in_axis == 2 and not depthwise:
                 return _weights.kernel_fold(kernel, width)
-            self.note(
+            self.approximate(
                 "fold: the kernel does not span the whole folded width with valid padding, so it is reduced "
                 "over the width and spread evenly over the folded columns (approximate)"
             )
@@ -233,6 +267,19 @@ class LayerContext:
     def note(self, text: str) -> None:
         """Record something the user should know about this conversion; reports show it beside the layer."""
         self.notes.append(text)
+
+    def approximate(self, text: str) -> None:
+        """Say that this layer's 1D numbers follow no identity, and why: verification will not expect them exact.
+
+        ``text`` is shown in reports like a `note`.
+        """
+        self.note(text)
+        self.declared = Claim(Identity.NONE, False, text)
+
+    def claim(self, identity: Identity | str, exact: bool = True, reason: str = "") -> None:
+        """Declare the identity verification checks this layer with (``"repeat"``, ``"one-row"``, ``"unfold"``,
+        ``"unflatten"``, ``"same input"``) and whether it holds exactly; overrides what conv1dify derives."""
+        self.declared = Claim(Identity(identity), exact, reason)
 
     def error(self, what: str, received: dict[str, Any] | None = None, fix: str = "") -> ConversionError:
         """A `ConversionError` that names this layer; ``raise ctx.error(...)``."""

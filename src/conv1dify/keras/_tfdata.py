@@ -54,7 +54,7 @@ def map_layout(dataset: Any, layout: Layout, *, inverse: bool, shape_2d: Sequenc
 
 def _to_1d(x: tf.Tensor, layout: Layout) -> tf.Tensor:
     _, h, w, c = x.shape
-    if layout.name == "flatten":
+    if layout.flattens:
         if layout.order == "row":
             return tf.reshape(x, [tf.shape(x)[0], -1, c if c is not None else tf.shape(x)[3]])
         if h is None or w is None:
@@ -64,22 +64,22 @@ def _to_1d(x: tf.Tensor, layout: Layout) -> tf.Tensor:
             )
         flat = tf.reshape(x, [-1, h * w, c])
         return tf.gather(flat, tf.constant(order_indices(layout.order, h, w)), axis=1)
-    if layout.name == "fold":
+    if layout.folds:
         shape = tf.shape(x)
         return tf.reshape(x, [shape[0], shape[1], shape[2] * shape[3]])
-    return _unlift(x, 2 if layout.name == "height" else 1)
+    return _unlift(x, layout.dropped_batch_axis or 1)
 
 
 def _to_2d(x: tf.Tensor, layout: Layout, shape_2d: Sequence[int | None] | None) -> tf.Tensor:
     _, length, channels = x.shape
     h, w, c = complete_shape_2d(layout, length, channels, shape_2d)
-    if layout.name == "flatten":
+    if layout.flattens:
         if layout.order != "row":
             x = tf.gather(x, tf.constant(inverse_order_indices(layout.order, h, w)), axis=1)
         return tf.reshape(x, [-1, h, w, c])
-    if layout.name == "fold":
+    if layout.folds:
         return tf.reshape(x, [-1, h if h is not None else tf.shape(x)[1], w, c])
-    axis, size = (2, w) if layout.name == "height" else (1, h)
+    axis, size = (layout.dropped_batch_axis or 1, (h, w)[layout.dropped_axis or 0])
     return tf.repeat(tf.expand_dims(x, axis), size, axis=axis)
 
 

@@ -6,18 +6,19 @@ import io
 import json
 from html import escape as escape_html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .._files import atomic_write
-from ..keras._inspect import SIZE_KEYS, Inspection, LayerRow, format_rf, human
+from .format import SIZE_KEYS, fmt_shape, format_rf, human
 
+if TYPE_CHECKING:
+    from .inspection import Inspection, LayerRow
 
-def fmt_shape(shape: tuple[int | None, ...]) -> str:
-    return "(" + ",".join("None" if d is None else str(d) for d in shape) + ")"
+__all__ = ["fmt_shape", "inspection_dict", "inspection_html", "inspection_markdown", "inspection_table", "write_report"]
 
 
 def _fmt_sizes(sizes: dict[str, list[int]]) -> str:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._files import atomic_write
-from ..keras._inspect import Inspection, LayerRow, comparable
+from .format import comparable
+
+if TYPE_CHECKING:
+    from .inspection import Inspection, LayerRow
 
 FORMATS = (".png", ".svg", ".pdf")
 COLOR_2D, COLOR_1D = "#1f77b4", "#d62728"

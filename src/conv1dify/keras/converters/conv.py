@@ -6,7 +6,8 @@ from typing import Any
 
 import keras
 
-from ...core.sizes import _pair, default_policy
+from ...core.geometry import per_axis
+from ...core.sizes import default_policy
 from .._registry import LayerContext, channels_last_config, register_converter
 
 _SIZES = ("kernel_size", "strides", "dilation_rate")
@@ -69,7 +70,7 @@ def _output_padding_1d(ctx: LayerContext, stride: int) -> tuple[int] | None:
     value = ctx.config_2d.get("output_padding")
     if value is None:
         return None
-    pad_h, pad_w = _pair(value)
+    pad_h, pad_w = per_axis(value)
     policy = ctx.sizes if isinstance(ctx.sizes, str) else default_policy(ctx.layout)
     if policy == "kept":
         pad = (pad_h, pad_w)[ctx.layout.kept_axis or 0]
@@ -79,7 +80,7 @@ def _output_padding_1d(ctx: LayerContext, stride: int) -> tuple[int] | None:
         # NOTE: area strides by sh*sw; (pad_h, pad_w) read as the row-major index of a cell in the sh x sw
         # stride block is below sh*sw, maps (0, 0) to 0 and (sh-1, sw-1) to sh*sw-1, so a same-padded, odd
         # kernel transpose with output_padding = strides - 1 keeps the 2D element count (length * sh*sw).
-        pad = pad_h * _pair(ctx.config_2d["strides"])[1] + pad_w
+        pad = pad_h * per_axis(ctx.config_2d["strides"])[1] + pad_w
     if pad >= stride:  # only a callable policy can pick a stride below the 2D one
         ctx.note(f"output_padding {pad} must be below the 1D stride {stride}; {stride - 1} is used")
         pad = stride - 1

@@ -87,12 +87,12 @@ def softmax(layer: keras.layers.Softmax, ctx: LayerContext) -> keras.layers.Soft
         axes = cfg["axis"] if isinstance(cfg["axis"], (list, tuple)) else [cfg["axis"]]
         mapped = [ctx.channel_axis(a) for a in axes]
         cfg["axis"] = mapped[0] if len(mapped) == 1 else mapped
-        (_, w, c), channels_1d = ctx.inputs_2d[0], ctx.inputs_1d[0][-1]
-        if ctx.folded and cfg["axis"] == -1 and w and c and w > 1 and channels_1d == w * c:
+        width, c = ctx.folded_width, ctx.inputs_2d[0][2]
+        if cfg["axis"] == -1 and width is not None and width > 1:
             # NOTE: an exact form (reshape to (H, W, C), softmax, reshape back) would need a layer that takes the
             # call's `mask` argument first; a Reshape does not.
-            ctx.note(
-                f"approximate: on the fold layout's folded input the softmax runs over all {w * c} folded channels, "
+            ctx.approximate(
+                f"approximate: on the fold layout's folded input the softmax runs over all {width * (c or 0)} folded channels, "
                 f"not per width over {c}"
             )
     return keras.layers.Softmax.from_config(cfg)

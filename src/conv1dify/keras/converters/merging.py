@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import keras
 
+from ...core.layout import folded_width
 from .._registry import LayerContext, carry_over, register_converter
 
 
 def _folded(ctx: LayerContext) -> list[bool]:
     """Per input: whether its 1D channels hold the 2D map's ``(width, channel)`` pairs (``fold``'s input)."""
-    return [
-        len(s2) == 3 and s2[1] is not None and s2[2] is not None and s2[1] > 1 and s1[-1] == s2[1] * s2[2]
-        for s1, s2 in zip(ctx.inputs_1d, ctx.inputs_2d, strict=True)
-    ]
+    return [(folded_width(s2, s1) or 0) > 1 for s1, s2 in zip(ctx.inputs_1d, ctx.inputs_2d, strict=True)]
 
 
 def _fold_error(ctx: LayerContext, what: str) -> Exception:
@@ -54,7 +52,7 @@ def concatenate(layer: keras.layers.Concatenate, ctx: LayerContext) -> keras.lay
     axis = cfg["axis"]
     if ctx.is_spatial and axis in (1, 2, -3, -2):
         spatial = 0 if axis in (1, -3) else 1
-        if ctx.layout.kept_axis == spatial or (ctx.layout.name == "flatten" and spatial == 0):
+        if ctx.layout.kept_axis == spatial or (ctx.layout.flattens and spatial == 0):
             cfg["axis"] = 1
             return keras.layers.Concatenate.from_config(cfg)
         raise ctx.error(
@@ -82,7 +80,7 @@ def _concatenate_folded(layer: keras.layers.Concatenate, ctx: LayerContext, cfg:
     if not any(folded):
         return [keras.layers.Concatenate.from_config(cfg)]  # one width, or channels=N replaced the folded input
     if not all(folded) or len(widths) != 1 or len(channels) != 1:
-        ctx.note(
+        ctx.approximate(
             "approximate: joins maps whose width is folded into the channels (the fold layout's input) end to end; "
             "only folded maps with the same channel count interleave back into the fold of the 2D join"
         )

@@ -41,9 +41,8 @@ def batch_normalization(
     """
     cfg = ctx.config
     cfg["axis"] = ctx.channel_axis(cfg["axis"])
-    shape_2d, shape_1d = (ctx.inputs_2d or [()])[0], (ctx.inputs_1d or [()])[0]
-    if ctx.folded and len(shape_2d) == 3 and shape_2d[1] and shape_2d[2] and shape_1d[-1] == shape_2d[1] * shape_2d[2]:
-        width = int(shape_2d[1])
+    width = ctx.folded_width
+    if width is not None:
         ctx.weights = lambda: [np.tile(w, width) for w in layer.get_weights()]
         ctx.note(f"parameters and statistics tiled over the folded width ({width}): exact at inference")
     return keras.layers.BatchNormalization.from_config(cfg)

@@ -29,16 +29,13 @@ def average_pooling2d(
 
 def _note_folded_width(ctx: LayerContext) -> None:
     """Say so when a pool reaches along the width that ``fold`` folded into the channels: 1D pools the sequence only."""
-    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
-    if not (ctx.folded and len(shape_2d) == 3 and shape_2d[1] and shape_2d[2]):
+    if ctx.folded_width is None:
         return
-    if shape_1d[-1] != shape_2d[1] * shape_2d[2]:
-        return  # channels=N replaced the folded input
     cfg = ctx.config_2d
     pool = cfg["pool_size"][1]
     stride = (cfg.get("strides") or cfg["pool_size"])[1]
     if pool > 1 or stride > 1:
-        ctx.note(
+        ctx.approximate(
             f"approximate: on the fold layout's folded input the pool runs along the sequence only; the width "
             f"folded into the channels is not pooled (2D pool {pool}, stride {stride} along it)"
         )
@@ -67,9 +64,8 @@ def _global(cls: Any, layer: keras.layers.Layer, ctx: LayerContext) -> Any:
     the 2D layer's ``C`` (the max of maxima, or the mean of means over equal counts).
     """
     cfg = channels_last_config(ctx)
-    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
-    w, c = shape_2d[1], shape_2d[2]
-    if not (ctx.folded and w is not None and c is not None and w > 1 and shape_1d[-1] == w * c):
+    w, c = ctx.folded_width, ctx.inputs_2d[0][2]
+    if w is None or w <= 1 or c is None:
         return cls.from_config(cfg)
     ctx.note(f"pools the folded width too: reshape to (W, C) = ({w}, {c}) and pool again (exact)")
     return [

@@ -106,8 +106,8 @@ def _per_channel_1d(ctx: LayerContext, value: Any, key: str, what: str | None = 
 
 
 def _note_adaptation(ctx: LayerContext, what: str, channels_2d: int, channels_1d: int) -> None:
-    w = ctx.inputs_2d[0][1]
-    if ctx.folded and w is not None and channels_1d == w * channels_2d:
+    w = ctx.folded_width
+    if w is not None:
         ctx.note(f"{what}: the {channels_2d} per-channel values are tiled {w} times over the fold's W*C = "
                  f"{channels_1d} channels (exact).")
     elif channels_1d == 1:
@@ -206,7 +206,7 @@ def _sized(layer: Any, ctx: LayerContext, crops: bool) -> keras.layers.Layer | l
     received = {"height": target[0], "width": target[1], "input_shape": (h, w, c)}
     unchanged = (h, w) == target and length == ctx.layout.shape_1d((h, w, c), fold=ctx.folded)[0]
     aspect = [key for key in ("crop_to_aspect_ratio", "pad_to_aspect_ratio") if cfg.get(key)]
-    if ctx.layout.name == "flatten" or aspect:
+    if ctx.layout.flattens or aspect:
         if unchanged:
             return _identity(ctx, f"{name} leaves this input unchanged.")
         if aspect:
@@ -278,7 +278,7 @@ def random_crop(layer: keras.layers.RandomCrop, ctx: LayerContext) -> keras.laye
 def random_flip(layer: keras.layers.RandomFlip, ctx: LayerContext) -> keras.layers.Layer | list[keras.layers.Layer]:
     """RandomFlip along the sequence (time reversal); a flip along the dropped axis only is an Identity."""
     cfg = ctx.config
-    if ctx.layout.name == "flatten":
+    if ctx.layout.flattens:
         return _dropped(ctx, "a row-major pixel sequence has no axis to flip")
     kept, _ = _kept(ctx)
     kept_mode, dropped_mode = ("vertical", "horizontal") if kept == "height" else ("horizontal", "vertical")
@@ -295,7 +295,7 @@ def _shift_or_zoom(layer: Any, ctx: LayerContext, what: str) -> keras.layers.Lay
     """RandomTranslation, RandomZoom: keep the factor of the kept axis, set the dropped axis' one to 0."""
     cfg = ctx.config
     name = type(layer).__name__
-    if ctx.layout.name == "flatten":
+    if ctx.layout.flattens:
         return _dropped(ctx, f"a row-major pixel sequence has no axis to {what}")
     kept, dropped = (f"{axis}_factor" for axis in _kept(ctx))
     # RandomZoom's width_factor=None zooms the width by the height's factor

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import keras
 
-from ...core.sizes import _pair, default_policy
+from ...core.geometry import padding_pairs, per_axis
+from ...core.sizes import default_policy
 from .._registry import LayerContext, carry_over, channels_last_config, register_converter
 
 
@@ -50,7 +50,7 @@ def reshape(layer: keras.layers.Reshape, ctx: LayerContext) -> keras.layers.Resh
         new: tuple[int | None, ...] = (-1,)
     elif spatial_in and len(target) == 2 and ctx.layout.kept_axis == 0 and target[0] == shape_2d[0]:
         new = (-1, shape_1d[-1])
-    elif spatial_in and len(target) == 2 and ctx.layout.name == "flatten" and target[1] == shape_2d[-1]:
+    elif spatial_in and len(target) == 2 and ctx.layout.flattens and target[1] == shape_2d[-1]:
         new = (-1, shape_1d[-1])  # (H*W, C): the sequence a flattened map already is
     elif spatial_out:
         new = ctx.layout.shape_1d(target, fold=not spatial_in)
@@ -78,15 +78,7 @@ def reshape(layer: keras.layers.Reshape, ctx: LayerContext) -> keras.layers.Resh
 
 # Padding, cropping, upsampling, permute --------------------------------------------------------------
 
-Pairs = tuple[tuple[int, int], tuple[int, int]]
-
-
-def _pairs(value: Any) -> Pairs:
-    """``((top, bottom), (left, right))`` from an int, a ``(h, w)`` pair or a pair of pairs."""
-    if isinstance(value, int):
-        value = (value, value)
-    h, w = ((v, v) if isinstance(v, int) else v for v in value)
-    return (int(h[0]), int(h[1])), (int(w[0]), int(w[1]))
+Pairs = tuple[tuple[int, int], ...]
 
 
 def _edges_1d(ctx: LayerContext, pairs: Pairs) -> tuple[int, int]:
@@ -141,7 +133,7 @@ def _along_channels(ctx: LayerContext, layer: keras.layers.Layer) -> list[keras.
 def _edges(ctx: LayerContext, cls: type[keras.layers.Layer], key: str) -> keras.layers.Layer | list[keras.layers.Layer]:
     """A ZeroPadding1D/Cropping1D ``cls`` from ``ctx.config``, whose ``key`` holds the 2D amounts."""
     cfg = ctx.config
-    pairs = _pairs(cfg[key])
+    pairs = padding_pairs(cfg[key])
     edges = cls.from_config({**cfg, key: _edges_1d(ctx, pairs)})
     folded = _folded_width(ctx)
     if folded is None or pairs[1] == (0, 0):
@@ -210,7 +202,7 @@ def up_sampling2d(
     cfg = channels_last_config(ctx)
     name, dtype = cfg["name"], cfg.get("dtype")
     size = ctx.size("size")
-    width_factor = _pair(ctx.config_2d["size"])[1]
+    width_factor = per_axis(ctx.config_2d["size"])[1]
     folded = _folded_width(ctx)
     if folded is not None and width_factor != 1:
         w, c = folded
@@ -252,7 +244,7 @@ def permute(layer: keras.layers.Permute, ctx: LayerContext) -> keras.layers.Laye
         cfg["dims"] = (1, 2)
         return keras.layers.Permute.from_config(cfg)
     shape = ctx.inputs_2d[0]
-    if ctx.layout.name == "flatten" and None not in shape:
+    if ctx.layout.flattens and None not in shape:
         a, b, c = (shape[d - 1] for d in dims)
         name, dtype = cfg["name"], cfg.get("dtype")
         return [
@@ -262,7 +254,7 @@ def permute(layer: keras.layers.Permute, ctx: LayerContext) -> keras.layers.Laye
         ]
     axes = ("height", "width", "channels")
     moved = ", ".join(f"{axes[d - 1]} -> axis {i}" for i, d in enumerate(dims, 1) if d != i)
-    if ctx.layout.name == "flatten":
+    if ctx.layout.flattens:
         raise ctx.error(
             f"reorders the axes of a 2D feature map of variable size {shape} ({moved}); the flattened "
             "sequence can only be unflattened when its size is known",
