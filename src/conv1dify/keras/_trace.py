@@ -22,6 +22,7 @@ outside an attribute) is reported with its path and the reason, all such layers 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -39,7 +40,7 @@ except ImportError:  # NOTE: until the one-walker module (issue 15) is committed
             return getattr(model, "_functional", None)
         return model if hasattr(model, "_nodes_by_depth") else None
 
-    def nodes(model: Any) -> Any:
+    def nodes(model: Any) -> Iterator[Any]:
         graph = graph_of(model)
         for depth in sorted(graph._nodes_by_depth, reverse=True):
             for node in graph._nodes_by_depth[depth]:
