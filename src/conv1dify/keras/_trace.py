@@ -22,32 +22,16 @@ outside an attribute) is reported with its path and the reason, all such layers 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import keras
 from keras import tree
 
 from .._errors import ConversionError, Problem
+from ._graph import graph_of, nodes
 from ._registry import get_converter
 
-try:
-    from ._graph import graph_of, nodes
-except ImportError:  # NOTE: until the one-walker module (issue 15) is committed; the same two rules
-
-    def graph_of(model: Any) -> Any:
-        if isinstance(model, keras.Sequential):
-            return getattr(model, "_functional", None)
-        return model if hasattr(model, "_nodes_by_depth") else None
-
-    def nodes(model: Any) -> Iterator[Any]:
-        graph = graph_of(model)
-        for depth in sorted(graph._nodes_by_depth, reverse=True):
-            for node in graph._nodes_by_depth[depth]:
-                if not node.is_input and node.operation is not None:
-                    yield node
-
-# Attributes whose value a traced layer may hold as a weight; anything else stays a Python attribute.
+# Call arguments a trace leaves to the call that runs the traced model (its training flag and mask).
 _TRAINING_KWARGS = ("training", "mask")
 
 
