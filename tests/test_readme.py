@@ -210,3 +210,21 @@ def test_extending_names_only_real_context_tools():
     context = conv1dify.LayerContext
     known = {f.name for f in dataclasses.fields(context)} | set(dir(context))
     assert len(names) > 10 and not names - known, f"not on LayerContext: {sorted(names - known)}"
+
+
+def test_cli_reference_lists_every_command_and_option():
+    """docs/cli.md names every subcommand `conv1dify --help` lists, and every long option they take."""
+    import argparse
+
+    from conv1dify.cli import build_parser
+
+    text = (ROOT / "docs" / "cli.md").read_text()
+    subparsers = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    commands = set(subparsers.choices)
+    options = {
+        flag for parser in subparsers.choices.values() for action in parser._actions for flag in action.option_strings
+    } - {"--help"}
+    listed = set(re.findall(r"^\| `(\w+)", text.split("## Commands", 1)[1].split("\n## ", 1)[0], flags=re.M))
+    assert commands <= listed, f"add to docs/cli.md's Commands table: {sorted(commands - listed)}"
+    undocumented = sorted(flag for flag in options if flag.startswith("--") and f"`{flag}" not in text)
+    assert not undocumented, f"document in docs/cli.md: {undocumented}"
