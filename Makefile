@@ -26,7 +26,15 @@ BACKEND_FUZZ_EXAMPLES ?= 40
 # The keras-hub test zoo (tests/keras/test_keras_hub.py), installed without its declared dependencies (see below).
 HUB_PACKAGES ?= keras-hub==0.32.0 regex tokenizers
 
-.PHONY: demo test test-tensorflow test-jax test-torch test-jax-full test-torch-full check bench clean
+# The PyTorch frontend (conv1dify.torch, tests/torch) has its own venv and torch build (the torch extra): timm needs
+# torchvision, whose wheels the registry serves for Linux are CUDA builds that do not import beside the backends
+# extra's CPU torch ("operator torchvision::nms does not exist"), and TensorFlow loaded in one process with the CUDA
+# build's triton crashes it. About 3 min and 7 GB with the dev install (torch 2.14.1 runs on the CPU; docs/torch.md).
+TORCH_VENV ?= .venv-torch
+TORCH_STAMP := $(TORCH_VENV)/.installed-stamp
+
+.PHONY: demo test test-tensorflow test-jax test-torch test-jax-full test-torch-full test-pytorch test-pytorch-slow \
+	check bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +50,11 @@ $(BACKENDS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --no-deps $(HUB_PACKAGES)
 	touch $(BACKENDS_STAMP)
 
+$(TORCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(TORCH_VENV)
+	$(TORCH_VENV)/bin/python -m pip install --quiet -e '.[dev,torch]'
+	touch $(TORCH_STAMP)
+
 ## demo: set up, convert keras.applications VGG16 (weights=None) to 1D, write and reload vgg16_1d.keras
 demo: $(STAMP)
 	$(BIN)/conv1dify convert VGG16 -o vgg16_1d.keras --force
@@ -49,10 +62,10 @@ demo: $(STAMP)
 	print('reloaded', m.name, m.input_shape, '->', m.output_shape)" 2>/dev/null
 
 ## test: set up, then run the whole suite under TensorFlow and the backend subset under JAX and under PyTorch
-test: test-tensorflow test-jax test-torch
+test: test-tensorflow test-jax test-torch test-pytorch
 
 test-tensorflow: $(BACKENDS_STAMP)
-	TF_ENABLE_ONEDNN_OPTS=$(ONEDNN) KERAS_BACKEND=tensorflow $(PYTEST) -n $(WORKERS) $(PYTEST_ARGS)
+	TF_ENABLE_ONEDNN_OPTS=$(ONEDNN) KERAS_BACKEND=tensorflow $(PYTEST) -n $(WORKERS) --ignore=tests/torch $(PYTEST_ARGS)
 
 test-jax test-torch: test-%: $(BACKENDS_STAMP)
 	KERAS_BACKEND=$* CONV1DIFY_FUZZ_EXAMPLES=$(BACKEND_FUZZ_EXAMPLES) $(PYTEST) -n $(WORKERS) $(BACKEND_SUBSET) \
@@ -62,6 +75,13 @@ test-jax test-torch: test-%: $(BACKENDS_STAMP)
 test-jax-full test-torch-full: test-%-full: $(BACKENDS_STAMP)
 	KERAS_BACKEND=$* CONV1DIFY_FUZZ_EXAMPLES=$(BACKEND_FUZZ_EXAMPLES) $(PYTEST) -n $(WORKERS) $(BACKEND_FULL) \
 	$(PYTEST_ARGS)
+
+## test-pytorch: the PyTorch frontend in its own venv (the zoos' CI families); test-pytorch-slow: every zoo family
+test-pytorch: $(TORCH_STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(TORCH_VENV)/bin/python -m pytest -n $(WORKERS) -m "not slow" tests/torch $(PYTEST_ARGS)
+
+test-pytorch-slow: $(TORCH_STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(TORCH_VENV)/bin/python -m pytest -n $(WORKERS) tests/torch $(PYTEST_ARGS)
 
 ## bench: conversion cost of the six target models, memory, converted vs hand-written throughput, data transforms
 ## (about 12 min on 2 CPUs; `python -m benchmarks all` adds every keras.applications model); in benchmarks/results/
@@ -74,4 +94,4 @@ check: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache vgg16_1d.keras
+	rm -rf $(VENV) $(TORCH_VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache vgg16_1d.keras
