@@ -302,6 +302,7 @@ class _Rewriter:
         self.records: list[LayerRecord] = []
         self.problems: list[Problem] = []
         self.too_short: list[str] = []  # paths where the sequence length would reach zero
+        self.stand_ins: set[int] = set()  # 1D placeholders for the outputs of layers that failed
 
     # Inputs -----------------------------------------------------------------------------------------
 
@@ -440,13 +441,14 @@ class _Rewriter:
             if self.on_node is not None:
                 self.on_node()
             if done is None:
-                return None
+                return self._stand_ins(node)
             new_layers, outs = done
             sequence.extend(new_layers)
             return outs
 
+        failed_before = len(self.problems)
         outs = _graph.run(model, starts, visit, path)
-        if any(out is None for out in outs):
+        if any(out is None or id(out[0]) in self.stand_ins for out in outs) or len(self.problems) > failed_before:
             return None
         self.models_folded[id(model)] = [bool(out and out[1]) for out in outs]
         if isinstance(model, keras.Sequential):
@@ -454,6 +456,17 @@ class _Rewriter:
         inputs = tree.pack_sequence_as(graph._inputs_struct, new_inputs)
         outputs = tree.pack_sequence_as(graph._outputs_struct, [out[0] for out in outs if out is not None])
         return keras.Model(inputs, outputs, name=name)
+
+    def _stand_ins(self, node: Any) -> list[tuple[Any, bool]]:
+        """Placeholder 1D outputs of a layer that failed, so the layers below it are still converted and every
+        refusal is listed in one run; a model holding one is never built (its problems are raised)."""
+        outs = []
+        for x_2d in node.outputs:
+            shape = self.layout.shape_1d(_shape(x_2d), fold=False) if _is_spatial(x_2d) else _shape(x_2d)
+            stand_in = keras.Input(shape=shape, dtype=x_2d.dtype)
+            self.stand_ins.add(id(stand_in))
+            outs.append((stand_in, False))
+        return outs
 
     def _node(
         self, node: Any, op_path: str, ins: list[tuple[Any, bool]]
@@ -486,6 +499,8 @@ class _Rewriter:
                 for extra in new_layers[1:]:
                     out = extra(out)
         except Exception as exc:  # Keras' own shape errors, reported against the layer that caused them
+            if any(id(x) in self.stand_ins for x in ins_1d):
+                return None  # its input stands in for a failed layer's output: only that failure is real
             message = _keras_message(exc)
             if "zero or negative" in message:
                 self.too_short.append(op_path)
@@ -748,9 +763,10 @@ def conversion(
     if rewriter.too_short:
         _raise_too_short(model, rewriter, input_length)
     if rewriter.problems or new is None:
+        problems = list({(p.path, p.what): p for p in rewriter.problems}.values())  # a shared layer once
         raise ConversionError(
-            f"Cannot convert model '{model.name}': {len(rewriter.problems)} layer(s) failed.",
-            rewriter.problems,
+            f"Cannot convert model '{model.name}': {len(problems)} layer(s) failed.",
+            problems,
         )
     options = {
         "version": __version__,
