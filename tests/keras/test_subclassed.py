@@ -207,6 +207,21 @@ def test_shared_block_is_one_traced_submodel():
     np.testing.assert_allclose(_numpy(traced(data)), _numpy(model(data)), atol=1e-6)
 
 
+def test_block_shared_across_input_shapes_keeps_its_weights_shared():
+    head = ConvBN(8, (3, 3), name="head")  # a head shared by two pyramid levels
+    x = keras.Input((8, 16, 8))
+    small = layers.MaxPooling2D(2, name="down")(x)
+    model = _randomize(keras.Model(x, [head(x), head(small)], name="fpn"))
+    traced = trace_model(model)
+    assert {layer.name for layer in traced.layers} >= {"head", "head_1"}
+    assert {id(v) for v in traced.weights} == {id(v) for v in model.weights}
+    model_1d = conv1dify.convert(model, layout="width", weights="sum")
+    assert [tuple(o.shape) for o in model_1d.outputs] == [(None, 16, 8), (None, 8, 8)]
+    assert len({id(v) for v in model_1d.weights}) == len(model.weights)  # one 1D conv and norm for both calls
+    result = conv1dify.verify(model, model_1d, layout="width", weights="sum")
+    assert not result.mismatches
+
+
 def test_subclassed_model_traces_from_its_build_shape():
     net = _net((3, 3))
     traced = trace_model(net)

@@ -122,7 +122,7 @@ def _reason(exc: BaseException) -> tuple[str, str]:
             "register a converter for this class")
 
 
-def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None) -> keras.Model:
+def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None, name: str | None = None) -> keras.Model:
     """A Functional model that computes ``layer.call(*args, **kwargs)`` with the layer's own sublayers.
 
     Args:
@@ -130,6 +130,7 @@ def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None) -> 
         args: The positional call arguments: symbolic tensors (whose shapes become the model's inputs) and
             other values, which are kept as they are.
         kwargs: Keyword call arguments; ``training`` and ``mask`` are left to the call that runs the model.
+        name: The model's name; the layer's by default.
 
     Returns:
         A ``keras.Model`` named like the layer whose inputs are the tensors in ``args`` and ``kwargs`` (one
@@ -182,7 +183,8 @@ def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None) -> 
                          "register a converter for this class")
     model_inputs = [inputs[id(t)] for t in tensors]
     try:
-        return keras.Model(model_inputs[0] if len(model_inputs) == 1 else model_inputs, outputs, name=layer.name)
+        single = model_inputs[0] if len(model_inputs) == 1 else model_inputs
+        return keras.Model(single, outputs, name=name or layer.name)
     except Exception as exc:
         raise TraceError(*_reason(exc)) from exc
 
@@ -219,7 +221,7 @@ class _Expander:
     """Rebuilds a model tree with each subclassed layer replaced by its traced sub-model, once per layer."""
 
     def __init__(self) -> None:
-        self.traced: dict[int, keras.Model] = {}
+        self.traced: dict[tuple[int, tuple[Any, ...]], keras.Model] = {}  # (layer id, input shapes) -> model
         # NOTE: keyed by id, so the source object is kept alive beside its result: a freed traced model's id
         # would be reused by the next one, which would then get the wrong expansion.
         self.expanded: dict[int, tuple[Any, keras.Model]] = {}
@@ -243,7 +245,16 @@ class _Expander:
         for node in nodes(model):
             if any(id(t) not in values for t in node.input_tensors):
                 continue  # downstream of a layer that could not be traced
-            out = self._call(node, values, path)
+            try:
+                out = self._call(node, values, path)
+            except (ValueError, TypeError) as exc:  # Keras refuses a rebuilt call: say where, never crash
+                op = node.operation
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                self.problems.append(
+                    Problem(f"{path}/{op.name}", type(op).__name__, f"cannot be called again on its traced inputs "
+                            f"({reason})", fix="register a converter for the subclassed layer that holds it.")
+                )
+                continue
             if out is None:
                 continue
             for x_2d, y in zip(node.outputs, tree.flatten(out), strict=True):
@@ -295,18 +306,23 @@ class _Expander:
 
     def trace(self, layer: Any, args: Any, kwargs: dict[str, Any], path: str) -> keras.Model | None:
         """The layer's traced sub-model (expanded in turn), or ``None`` after reporting why it cannot be."""
-        if id(layer) in self.traced:
-            return self.traced[id(layer)]
+        tensors = [t for t in tree.flatten((args, kwargs)) if isinstance(t, keras.KerasTensor)]
+        key = (id(layer), tuple((tuple(t.shape), str(t.dtype)) for t in tensors))
+        if key in self.traced:
+            return self.traced[key]
         if id(layer) in self.failed:
             return None
+        # NOTE: a block called on inputs of another shape (a head shared by pyramid levels) gets a sub-model
+        # of its own for them, named apart; both hold the same sublayers, so the weights stay shared.
+        calls = sum(1 for other, _ in self.traced if other == id(layer))
         try:
-            traced = trace_layer(layer, args, kwargs)
+            traced = trace_layer(layer, args, kwargs, name=f"{layer.name}_{calls}" if calls else None)
         except TraceError as exc:
             self.failed.add(id(layer))
             self.problems.append(Problem(path, type(layer).__name__, exc.reason, fix=exc.fix + "."))
             return None
         sub = self.expand(traced, path)
-        self.traced[id(layer)] = sub
+        self.traced[key] = sub
         return sub
 
 
