@@ -731,7 +731,7 @@ def conversion(
     policy = check_policy(sizes, layout)
     # NOTE: subclassed layers and models become nested Functional models of their own sublayers
     # (docs/subclassed.md); the ones that cannot be traced are listed with every other refusal below.
-    source, (model, untraceable, _) = model, expand_subclassed(model)
+    model, untraceable, _ = expand_subclassed(model)  # so `Conversion.source` is the graph the plans name
     if graph_of(model) is None:
         if isinstance(model, keras.Sequential):
             raise ConversionError(
@@ -779,7 +779,7 @@ def conversion(
         "channels": channels,
         "keep_input": keep_input,
     }
-    result = Conversion(new, source, layout, policy, rewriter.records, strategy, options)
+    result = Conversion(new, model, layout, policy, rewriter.records, strategy, options)
     attach_record(new, {**options, "plans": [plan.to_dict() for plan in result.plans]})
     return result
 
