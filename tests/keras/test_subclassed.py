@@ -410,3 +410,9 @@ def test_split_along_the_dropped_axis_is_refused_by_name():
         conv1dify.convert(model, layout="width")
     assert conv1dify.convert(model, layout="height").output_shape == (None, 3, 3)
 
+
+
+def test_inspect_reads_a_subclassed_model():
+    rows = conv1dify.inspect(_net((3, 3)), layout="width").rows
+    paths = [row.path for row in rows]
+    assert "net/stage2/blocks/block1/block1_gamma" in paths and any(p.startswith("net/stem/") for p in paths)

@@ -39,8 +39,9 @@ _TRAINING_KWARGS = ("training", "mask")
 class LayerWeight(keras.layers.Layer):
     """A weight that a subclassed layer owns directly, as a graph node: returns its value, whatever the input.
 
-    The input only ties the node into the graph; the output has the weight's own shape (no batch axis), so
-    broadcasting in the layer's arithmetic is unchanged.
+    The input only ties the node into the graph. The output has a leading axis of 1 where the batch axis is
+    (``(C,)`` -> ``(1, C)``; a ``(1, 1, 1, C)`` weight already has one), so every part of conv1dify that reads
+    shapes without the batch axis sees the weight's own; broadcasting against a feature map is unchanged.
 
     Args:
         shape: Shape of the weight.
@@ -62,11 +63,16 @@ class LayerWeight(keras.layers.Layer):
             )
         self.built = True
 
+    @property
+    def _batched(self) -> bool:
+        return len(self.shape) >= 2 and self.shape[0] == 1
+
     def call(self, inputs: Any) -> Any:
-        return keras.ops.convert_to_tensor(self.weight)
+        value = keras.ops.convert_to_tensor(self.weight)
+        return value if self._batched else keras.ops.expand_dims(value, 0)
 
     def compute_output_shape(self, input_shape: Any) -> tuple[int, ...]:
-        return self.shape
+        return self.shape if self._batched else (1, *self.shape)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "shape": list(self.shape), "weight_trainable": self.weight_trainable}
