@@ -15,6 +15,8 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 from keras import layers, ops
 
 import conv1dify
@@ -416,3 +418,67 @@ def test_inspect_reads_a_subclassed_model():
     rows = conv1dify.inspect(_net((3, 3)), layout="width").rows
     paths = [row.path for row in rows]
     assert "net/stage2/blocks/block1/block1_gamma" in paths and any(p.startswith("net/stem/") for p in paths)
+
+
+# Random subclassed blocks ------------------------------------------------------------------------------------
+
+# One step of a random block's call(): sublayers from a list and a dict, raw ops, and weights of its own.
+STEPS = ("conv", "bn", "relu", "residual", "gamma", "split", "squeeze", "pad_pool")
+
+
+class RandomBlock(layers.Layer):
+    """A block whose call() runs ``steps`` in order; its sublayers live in a list and a dict."""
+
+    def __init__(self, steps, channels=8, **kwargs):
+        super().__init__(**kwargs)
+        self.steps = list(steps)
+        self.convs = [layers.Conv2D(channels, (3, 3), padding="same") for s in self.steps if s == "conv"]
+        self.halves = [layers.Conv2D(channels // 2, (1, 3), padding="same") for s in self.steps if s == "split"]
+        self.norms = {f"n{i}": layers.BatchNormalization() for i, s in enumerate(self.steps) if s == "bn"}
+        self.squeeze = [SqueezeExcite() for s in self.steps if s == "squeeze"]
+        self.pool = layers.MaxPooling2D(3, strides=1)
+
+    def build(self, shape):
+        self.gammas = []
+        for i, step in enumerate(self.steps):
+            if step == "gamma":
+                # NOTE: held as attributes (the convention a trace relies on), one per gamma step
+                setattr(self, f"gamma{i}", self.add_weight(shape=(shape[-1],), name=f"gamma{i}"))
+
+    def call(self, x, training=None):
+        convs, halves, squeeze = iter(self.convs), iter(self.halves), iter(self.squeeze)
+        for i, step in enumerate(self.steps):
+            if step == "conv":
+                x = next(convs)(x)
+            elif step == "bn":
+                x = self.norms[f"n{i}"](x, training=training)
+            elif step == "relu":
+                x = ops.relu(x)
+            elif step == "residual":
+                x = x + ops.sigmoid(x)
+            elif step == "gamma":
+                x = x * getattr(self, f"gamma{i}")
+            elif step == "split":
+                left, right = ops.split(x, 2, axis=-1)
+                x = ops.concatenate([next(halves)(left), right], axis=-1)
+            elif step == "squeeze":
+                x = next(squeeze)(x)
+            elif step == "pad_pool":
+                x = self.pool(ops.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)), constant_values=float("-inf")))
+        return x
+
+
+@settings(max_examples=12, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@seed(16)
+@given(steps=st.lists(st.sampled_from(STEPS), min_size=1, max_size=5), twice=st.booleans())
+def test_random_subclassed_block_traces_exactly_and_verifies(steps, twice):
+    keras.backend.clear_session()
+    block = RandomBlock(steps, name="blk")
+    x = keras.Input((6, 12, 8))
+    y = block(block(x)) if twice else block(x)
+    model = _randomize(keras.Model(x, y, name="net"))
+    data = RNG.normal(size=(2, 6, 12, 8)).astype("float32")
+    np.testing.assert_allclose(_numpy(trace_model(model)(data)), _numpy(model(data)), atol=1e-5)
+    model_1d = conv1dify.convert(model, layout="width", weights="sum")
+    result = conv1dify.verify(model, model_1d, layout="width", weights="sum")
+    assert not result.mismatches, result.mismatches
