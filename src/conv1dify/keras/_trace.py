@@ -356,7 +356,8 @@ def trace_model(model: Any) -> keras.Model:
     ...         return x * self.gamma
     >>> inputs = keras.Input((8, 8, 3))
     >>> model = keras.Model(inputs, Scale(name="scale")(keras.layers.Conv2D(3, 1)(inputs)))
-    >>> [layer.name for layer in trace_model(model).get_layer("scale").layers]
+    >>> scale = trace_model(model).get_layer("scale")
+    >>> [op.name for op in scale.operations]  # gamma is a graph node holding the same variable
     ['scale_input_0', 'scale_gamma', 'multiply']
     """
     model, problems, _ = expand_subclassed(model)
