@@ -1,6 +1,6 @@
 """The 2D models and the 1D models a person writes by hand for them, for side-by-side comparisons.
 
-Cases 1 and 3 are the reference document's own code (``../shared/seed/000_4f6b559222c23fb1.txt``,
+Cases 1 and 3 are the reference document's own code (the seed's three cases, described in ``docs/seed.md``,
 ``tf.keras`` -> ``keras``); its case 2 (VGG16) raises on Keras 3, so the hand-written VGG16 is its recipe
 made to run: ``Conv1D(filters, 3, padding="same", activation="relu")`` for every Conv2D and ``MaxPool1D(2)``
 for every MaxPooling2D. Each `Pair` also says how conv1dify converts the 2D model into the same network.

@@ -1,4 +1,4 @@
-"""Plot the training curves the other examples write with ``--json`` (the PNGs in the README come from here).
+"""Plot the training curves the other examples write with ``--json`` (the PNGs in docs/images come from here).
 
 Run::
 

@@ -426,7 +426,7 @@ def test_random_cnn_converts_and_verifies_or_says_which_layer_cannot(spec, opts,
         return
     event(f"converted ({opts['layout']}, weights={opts.get('weights')})")
     result = conv1dify.verify(model, model_1d, whole_model=whole_model, **opts)
-    assert result.ok, "verification mismatch:\n" + "\n".join(map(repr, result.mismatches)) + f"\n{REPRODUCE}"
+    assert not result.mismatches, "verification mismatch:\n" + "\n".join(map(repr, result.mismatches)) + f"\n{REPRODUCE}"
     for status, count in result.counts.items():
         if count:
             event(f"has {status} layers")
@@ -476,13 +476,13 @@ def test_valid_window_under_area_is_approximate_not_a_crash():
         name="m",
     )
     result = conv1dify.verify(model, conv1dify.convert(model), layout="flatten")
-    assert result.ok
+    assert not result.mismatches
     assert {c.path: c.status for c in result.checks}["m/f"] == "approximate"
 
 
 def _statuses(model, **options):
     result = conv1dify.verify(model, conv1dify.convert(model, **options), **options)
-    assert result.ok, result.mismatches
+    assert not result.mismatches, result.mismatches
     return {c.path.split("/")[-1]: c.status for c in result.checks}
 
 
@@ -566,7 +566,7 @@ def test_a_lifted_upsampling_under_first_sizes_is_no_identity_and_the_whole_mode
     result = conv1dify.verify(
         model, conv1dify.convert(model, layout="width", sizes="first"), layout="width", sizes="first", whole_model=True
     )
-    assert result.ok and [c.status for c in result.checks] == ["approximate", "approximate"]
+    assert result.verdict == "unverified" and [c.status for c in result.checks] == ["approximate", "approximate"]
 
 
 def test_fold_with_channels_replacing_the_folded_input_verifies_without_unfolding():
@@ -575,7 +575,9 @@ def test_fold_with_channels_replacing_the_folded_input_verifies_without_unfoldin
     model = keras.Model(
         [image, other], layers.Conv2D(2, 3, padding="same", name="c")(layers.Add(name="add")([image, other])), name="m"
     )
-    assert _statuses(model, layout="fold", channels=1)["add"] == "approximate"
+    # channels=1 replaced the folded input: no identity is claimed (its channels are adapted ones), and the Add,
+    # compared on the repeated signals for information, agrees
+    assert _statuses(model, layout="fold", channels=1)["add"] == "exact"
 
 
 def test_a_pool_along_the_folded_width_is_noted_approximate():

@@ -216,4 +216,5 @@ def test_the_conversion_record_survives_save_and_plain_keras_loading(tmp_path):
     assert {k: conv1dify.conversion_record(path)[k] for k in expected} == expected
     reloaded = keras.models.load_model(path)  # a plain Sequential: no conv1dify class needed
     assert type(reloaded) is keras.Sequential
-    assert conv1dify.conversion_record(tmp_path / "missing.keras") is None
+    with pytest.raises(conv1dify.ConversionError, match=r"No such file.*missing\.keras"):
+        conv1dify.conversion_record(tmp_path / "missing.keras")

@@ -305,7 +305,8 @@ def test_a_raw_ops_call_without_converter_is_reported_by_name():
     [op] = [op for op in model.operations if type(op).__name__ == "Transpose"]
     with pytest.raises(
         conv1dify.ConversionError,
-        match=rf"layer 'm/{op.name}' \(Transpose\): the raw keras\.ops call '{op.name}' in the graph has no 1D "
+        match=rf"layer 'm/{op.name}' \(Transpose\): the raw op call keras\.ops\.transpose \('{op.name}'\) in the "
+        r"graph has no 1D "
         r"converter\. Fix: wrap it in a layer and register a converter, or "
         r"@conv1dify\.register_converter\(Transpose\)\.",
     ) as info:

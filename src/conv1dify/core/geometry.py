@@ -65,11 +65,13 @@ def per_axis(value: Any, n: int = 2) -> tuple[int, ...]:
 def padding_pairs(value: Any, n: int = 2) -> tuple[tuple[int, int], ...]:
     """``(before, after)`` per axis from an explicit padding or cropping: an int, a pair, or a pair of pairs.
 
-    >>> padding_pairs(1), padding_pairs((1, 2)), padding_pairs(((1, 2), (0, 3)))
-    (((1, 1), (1, 1)), ((1, 1), (2, 2)), ((1, 2), (0, 3)))
+    >>> padding_pairs(1), padding_pairs((1, 2)), padding_pairs(((1, 2), (0, 3))), padding_pairs((1, 2), 1)
+    (((1, 1), (1, 1)), ((1, 1), (2, 2)), ((1, 2), (0, 3)), ((1, 2),))
     """
     if isinstance(value, int):
         return ((value, value),) * n
+    if n == 1 and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return ((int(value[0]), int(value[1])),)  # a 1D layer's (before, after)
     return tuple((int(v), int(v)) if isinstance(v, int) else (int(v[0]), int(v[1])) for v in value)
 
 

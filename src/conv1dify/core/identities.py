@@ -15,11 +15,12 @@ Both lifted identities need the 1D windows, strides and paddings to be the 2D la
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .geometry import LayerSpec
-from .layout import Layout
+from .geometry import LayerSpec, Shape
+from .layout import Layout, folded_width
 from .plan import Claim, Identity
 
 # config key of a chosen 1D size -> the LayerSpec field holding the 2D value
@@ -98,18 +99,23 @@ def follows_kept_axis(layout: Layout, spec_2d: LayerSpec, spec_1d: LayerSpec, si
     return True
 
 
+def _count(shape: Shape) -> int | None:
+    """Elements of a shape without the batch axis; ``None`` when a size is unknown."""
+    return None if None in shape else math.prod(int(d or 0) for d in shape)
+
+
 def claim_for(
     layout: Layout,
     strategy: str | None,
     spec_2d: LayerSpec,
     spec_1d: LayerSpec,
     *,
+    inputs_2d: Sequence[Shape] = (),
+    inputs_1d: Sequence[Shape] = (),
     is_layer: bool = True,
     weighted: bool = False,
-    spatial: bool = True,
     folded: bool = False,
     flattened: bool = False,
-    channels_changed: bool = False,
     sizes: Mapping[str, int] | None = None,
 ) -> Claim:
     """The identity that ties a converted layer to its 2D layer, and whether it is claimed to hold.
@@ -118,18 +124,23 @@ def claim_for(
         layout: The conversion's layout.
         strategy: The weight strategy in force (``None``: fresh weights).
         spec_2d, spec_1d: The 2D layer's and (first) 1D layer's geometry.
+        inputs_2d, inputs_1d: The shapes (without batch) of the call's inputs in each model.
         is_layer: ``False`` for a raw op in the graph, which cannot be run on its own.
         weighted: The 2D layer holds weights.
-        spatial: The layer's first input is a 2D feature map.
         folded: Its input still holds ``fold``'s folded width in its channels.
         flattened: It reads a vector flattened from a 2D feature map (a Dense after Flatten).
-        channels_changed: Its 1D input has another channel count than the 2D one (``channels=N``, not ``fold``).
         sizes: The 1D sizes the size policy chose, by config key.
 
     >>> claim_for(Layout("width"), "sum", LayerSpec("conv", kernel=(3, 3), strides=(1, 1), dilation=(1, 1)),
-    ...           LayerSpec("conv", 1, kernel=(3,), strides=(1,), dilation=(1,)), weighted=True).exact
+    ...           LayerSpec("conv", 1, kernel=(3,), strides=(1,), dilation=(1,)), inputs_2d=[(8, 8, 3)],
+    ...           inputs_1d=[(8, 3)], weighted=True).exact
     True
     """
+    pairs = [(s2, s1) for s2, s1 in zip(inputs_2d, inputs_1d, strict=True) if len(s2) == 3]
+    spatial = bool(pairs)
+    if folded and any(folded_width(s2, s1) is None for s2, s1 in pairs):
+        folded = False  # channels=N replaced the folded input: its channels are adapted ones
+    channels_changed = not folded and any(s2[-1] != s1[-1] for s2, s1 in pairs[:1])
     if not is_layer:
         return Claim(Identity.NONE, False, "a raw op is not checked on its own")
     if not spatial:
@@ -148,6 +159,9 @@ def claim_for(
     if layout.kept_axis is None:
         if spec_2d.has_extent:
             return Claim(Identity.UNFLATTEN, False, "a row-major window is not a 2D window")
+        if any(_count(s2) not in (None, _count(s1)) and _count(s1) is not None for s2, s1 in pairs):
+            # NOTE: a `valid` window under `area` shortens the sequence by more than the 2D map loses
+            return Claim(Identity.UNFLATTEN, False, "the 1D map is no reshape of the 2D one (a valid window before)")
         return Claim(Identity.UNFLATTEN, True)
     if not follows_kept_axis(layout, spec_2d, spec_1d, sizes or {}):
         reason = "the size policy reads another axis than the kept one: no lifted identity"

@@ -524,6 +524,7 @@ class _Rewriter:
             return None
         if pending is not None:  # the call above built the 1D layers
             converted.weights, converted.fresh = self._transfer(*pending, new_layers)
+            converted.claim = pending[1].declared  # mapping the weights may have found an approximation
             if converted.fresh is not None:
                 placeholders.initialize()
         outs_1d = tree.flatten(out)
@@ -561,13 +562,12 @@ class _Rewriter:
             self.strategy,
             spec_of(op, axes),
             spec_of(converted.layers[0], 1),
+            inputs_2d=inputs_2d,
+            inputs_1d=[_shape(t) for t in ins_1d],
             is_layer=isinstance(op, keras.layers.Layer),
             weighted=weighted,
-            spatial=any(len(s) == 3 for s in inputs_2d),
             folded=is_folded,
             flattened=flattened_from is not None,
-            channels_changed=bool(inputs_2d) and len(inputs_2d[0]) == 3 and not is_folded
-            and inputs_2d[0][-1] != _shape(ins_1d[0])[-1],
             sizes=converted.sizes,
         )
         declared = converted.claim

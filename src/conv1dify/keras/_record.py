@@ -63,6 +63,8 @@ def conversion_record(source: Any) -> dict[str, Any]:
     record = read_record(source)
     if record is not None:
         return record
+    if isinstance(source, (str, Path)) and not Path(source).is_file():
+        raise ConversionError(f"No such file. Received: {str(source)!r}. Fix: give the path of a saved .keras file.")
     if isinstance(source, (str, Path)):
         raise ConversionError(
             f"The file holds no conversion record. Received: {str(source)!r}. Fix: give the .keras file conv1dify "
