@@ -675,15 +675,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
         raise _UsageError("--calibration is for --int8 quantization. Fix: add --int8, or check on data with --data.")
     if not Path(args.model_1d).is_file():
         raise _UsageError(f"no such model file. Received: MODEL_1D {args.model_1d!r}")
-    from .keras._export import read_array
-
-    arrays = {k: read_array(getattr(args, k), f"--{k}") for k in ("calibration", "data") if getattr(args, k)}
     console = Console(stderr=True)
     progress = not (args.quiet or args.json)
     with _status(console, "Loading Keras...", progress):
-        _import_keras()
+        _import_keras()  # NOTE: before conv1dify.keras, which imports Keras, so its start-up lines are held back
         from . import conversion_record
+        from .keras._export import read_array
         from .keras._sources import load_model_file
+    arrays = {k: read_array(getattr(args, k), f"--{k}") for k in ("calibration", "data") if getattr(args, k)}
     with _status(console, f"Loading {args.model_1d}...", progress):
         model = load_model_file(args.model_1d, safe_mode=not args.unsafe)
     try:
