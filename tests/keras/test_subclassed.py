@@ -210,7 +210,7 @@ def test_shared_block_is_one_traced_submodel():
 
 
 def test_block_shared_across_input_shapes_keeps_its_weights_shared():
-    head = ConvBN(8, (3, 3), name="head")  # a head shared by two pyramid levels
+    head = Residual(8, (3, 3), name="head")  # a head shared by two pyramid levels, with a weight of its own
     x = keras.Input((8, 16, 8))
     small = layers.MaxPooling2D(2, name="down")(x)
     model = _randomize(keras.Model(x, [head(x), head(small)], name="fpn"))

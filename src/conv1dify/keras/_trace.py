@@ -128,7 +128,13 @@ def _reason(exc: BaseException) -> tuple[str, str]:
             "register a converter for this class")
 
 
-def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None, name: str | None = None) -> keras.Model:
+def trace_layer(
+    layer: Any,
+    args: Any,
+    kwargs: dict[str, Any] | None = None,
+    name: str | None = None,
+    weights: dict[int, LayerWeight] | None = None,
+) -> keras.Model:
     """A Functional model that computes ``layer.call(*args, **kwargs)`` with the layer's own sublayers.
 
     Args:
@@ -137,6 +143,8 @@ def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None, nam
             other values, which are kept as they are.
         kwargs: Keyword call arguments; ``training`` and ``mask`` are left to the call that runs the model.
         name: The model's name; the layer's by default.
+        weights: `LayerWeight` nodes by variable id, reused (and filled) so that several traces of one layer
+            share one node per weight.
 
     Returns:
         A ``keras.Model`` named like the layer whose inputs are the tensors in ``args`` and ``kwargs`` (one
@@ -171,10 +179,12 @@ def trace_layer(layer: Any, args: Any, kwargs: dict[str, Any] | None = None, nam
     )
     first = inputs[id(tensors[0])]
     own = _own_variables(layer)
-    stand_ins = [
-        LayerWeight(tuple(v.shape), v.trainable, variable=v, dtype=v.dtype, name=f"{layer.name}_{attr}")
-        for attr, v in own
-    ]
+    weights = {} if weights is None else weights
+    for attr, v in own:
+        if id(v) not in weights:
+            weights[id(v)] = LayerWeight(tuple(v.shape), v.trainable, variable=v, dtype=v.dtype,
+                                         name=f"{layer.name}_{attr}")
+    stand_ins = [weights[id(v)] for _, v in own]
     try:
         for (attr, _), stand_in in zip(own, stand_ins, strict=True):
             object.__setattr__(layer, attr, stand_in(first))
@@ -233,6 +243,7 @@ class _Expander:
         self.expanded: dict[int, tuple[Any, keras.Model]] = {}
         self.problems: list[Problem] = []
         self.failed: set[int] = set()  # ids of the layers that could not be traced (reported here)
+        self.weights: dict[int, LayerWeight] = {}  # one stand-in node per owned variable, shared by its traces
 
     def expand(self, model: Any, path: str) -> Any:
         """``model`` itself when nothing in its tree needs tracing, else a rebuilt Functional copy."""
@@ -322,7 +333,8 @@ class _Expander:
         # of its own for them, named apart; both hold the same sublayers, so the weights stay shared.
         calls = sum(1 for other, _ in self.traced if other == id(layer))
         try:
-            traced = trace_layer(layer, args, kwargs, name=f"{layer.name}_{calls}" if calls else None)
+            name = f"{layer.name}_{calls}" if calls else None
+            traced = trace_layer(layer, args, kwargs, name, self.weights)
         except TraceError as exc:
             self.failed.add(id(layer))
             self.problems.append(Problem(path, type(layer).__name__, exc.reason, fix=exc.fix + "."))
