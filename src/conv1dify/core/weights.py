@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._errors import ConversionError
+from .layout import Layout
+from .sizes import SizePolicy
+
 #: Strategy names a user can pass as ``convert(..., weights=...)``.
 STRATEGIES = ("sum", "center", "mean", "flatten", "auto")
 
@@ -141,3 +145,30 @@ def _check_spatial(kernel: np.ndarray, dropped: int) -> None:
             f"expected a spatial kernel (kh, kw, ...) and a dropped axis 0 or 1; received shape {kernel.shape}, "
             f"dropped={dropped}"
         )
+
+
+def resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:
+    """The weight strategy to apply: ``auto`` resolved for the layout, and combinations that cannot work refused.
+
+    ``auto`` is ``sum`` for axis layouts, ``flatten`` for ``flatten`` with ``sizes="area"``, ``center`` for
+    ``flatten`` with other sizes (the transfer study in docs/weights.md chose them).
+
+    >>> resolve_strategy("auto", Layout("width"), "kept"), resolve_strategy("auto", Layout("flatten"), "area")
+    ('sum', 'flatten')
+    """
+    if weights is None:
+        return None
+    if weights not in STRATEGIES:
+        raise ConversionError(
+            f"Unknown weight strategy. Expected one of {', '.join(STRATEGIES)} or None. Received: weights={weights!r}"
+        )
+    if weights == "auto":
+        if not layout.flattens:
+            return "sum"
+        return "flatten" if policy == "area" else "center"
+    if weights == "flatten" and (not layout.flattens or policy != "area"):
+        raise ConversionError(
+            "weights='flatten' lays a kh x kw kernel out as kh*kw taps, which needs layout='flatten' and "
+            f"sizes='area'. Received: layout={layout.name!r}, sizes={policy!r}. Fix: use those, or weights='sum'."
+        )
+    return weights

@@ -19,7 +19,7 @@ from ..core.identities import claim_for
 from ..core.layout import Layout, resolve_layout
 from ..core.plan import Claim, Identity, LayerPlan
 from ..core.sizes import SizePolicy, check_policy
-from ..core.weights import STRATEGIES, per_position
+from ..core.weights import per_position, resolve_strategy
 from . import _graph
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
 from ._geometry import spec_of
@@ -749,7 +749,7 @@ def conversion(
         raise ConversionError(
             f"Cannot convert model '{model.name}': {len(problems)} layer(s) have no 1D converter.", problems
         )
-    strategy = _resolve_strategy(weights, layout, policy)
+    strategy = resolve_strategy(weights, layout, policy)
     rewriter = _Rewriter(layout, policy, input_length, channels, keep_input, strategy, strict)
     if progress is not None:
         total, done = _graph.node_count(model), [0]
@@ -785,26 +785,6 @@ def conversion(
 
 
 _orchestrate = conversion  # the name the rest of the package has used
-
-
-def _resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:
-    """The weight strategy to apply: ``auto`` resolved for the layout, and combinations that cannot work refused."""
-    if weights is None:
-        return None
-    if weights not in STRATEGIES:
-        raise ConversionError(
-            f"Unknown weight strategy. Expected one of {', '.join(STRATEGIES)} or None. Received: weights={weights!r}"
-        )
-    if weights == "auto":
-        if not layout.flattens:
-            return "sum"
-        return "flatten" if policy == "area" else "center"
-    if weights == "flatten" and (not layout.flattens or policy != "area"):
-        raise ConversionError(
-            "weights='flatten' lays a kh x kw kernel out as kh*kw taps, which needs layout='flatten' and "
-            f"sizes='area'. Received: layout={layout.name!r}, sizes={policy!r}. Fix: use those, or weights='sum'."
-        )
-    return weights
 
 
 def _input_lengths(model: keras.Model, rewriter: _Rewriter) -> list[int | None]:
