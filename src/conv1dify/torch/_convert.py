@@ -320,7 +320,8 @@ class _Builder:
         except ConversionError as exc:
             self.problems.extend(exc.problems or [Problem(_path(node), str(node.target), str(exc))])
             return
-        args_1d, kwargs_1d = fx.map_arg((new.args, new.kwargs), self._value)  # type: ignore[misc]
+        mapped: Any = fx.map_arg((new.args, new.kwargs), self._value)
+        args_1d, kwargs_1d = mapped
         try:
             with torch.no_grad(), modes_kept(self.root):
                 self.root.eval()
@@ -395,7 +396,8 @@ class _Builder:
         return module_1d, ctx
 
     def _mapped(self, node: fx.Node) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        args, kwargs = fx.map_arg((node.args, node.kwargs), self.env.__getitem__)  # type: ignore[misc]
+        mapped: Any = fx.map_arg((node.args, node.kwargs), self.env.__getitem__)
+        args, kwargs = mapped
         return tuple(args), dict(kwargs)
 
     def _value(self, new: fx.Node) -> Any:

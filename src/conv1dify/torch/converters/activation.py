@@ -53,7 +53,7 @@ def flatten(module: nn.Flatten, ctx: ModuleContext) -> nn.Flatten:
 
 
 @register_converter(nn.Linear)
-def linear(module: nn.Linear, ctx: ModuleContext) -> nn.Linear:
+def linear(module: nn.Linear, ctx: ModuleContext) -> nn.Module:
     """Linear on vectors (or channels-last maps) is copied; after a flattened map its rows are re-indexed.
 
     Under an axis layout the rows for the dropped axis are summed (`dense_after_flatten`): the identity of

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
+import torch
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
@@ -42,14 +46,16 @@ def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None
     )
 
 
-def load_conv(module: nn.Module, new: nn.Conv1d, ctx: ModuleContext, weight_fn: object = None) -> None:
+def load_conv(
+    module: nn.Module, new: nn.Conv1d, ctx: ModuleContext, weight_fn: Callable[[], torch.Tensor] | None = None
+) -> None:
     """Set ``ctx.weights`` to load the mapped kernel (``weight_fn()`` gives the 2D kernel) and the bias."""
 
     def load() -> None:
-        weight = weight_fn() if callable(weight_fn) else module.weight
+        weight = weight_fn() if weight_fn is not None else cast(torch.Tensor, module.weight)
         new.weight.copy_(conv_kernel_1d(ctx, weight, groups=new.groups))
         if new.bias is not None:
-            new.bias.copy_(module.bias)
+            new.bias.copy_(cast(torch.Tensor, module.bias))
 
     ctx.weights = load
 
@@ -63,7 +69,7 @@ def conv2d(module: nn.Conv2d, ctx: ModuleContext) -> nn.Conv1d:
 
 
 @register_converter(nn.Conv1d)
-def conv1d(module: nn.Conv1d, ctx: ModuleContext) -> nn.Conv1d:
+def conv1d(module: nn.Conv1d, ctx: ModuleContext) -> nn.Module:
     """A Conv1d inside a 2D network (ECA's conv across channels) runs on vectors, not on the map: copied."""
     if ctx.inputs_2d and ctx.inputs_2d[0] is not None and len(ctx.inputs_2d[0]) != 3:
         raise ctx.fail("runs on a tensor that is not a sequence", {"input_shape": ctx.inputs_2d[0]})

@@ -163,7 +163,7 @@ def sum_(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
 def along_dim(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
     """Concatenations, softmaxes and splits along the channels stay; along the kept axis the dim is mapped."""
     position = 1 if ctx.target not in ("chunk", torch.chunk, "split", torch.split) else 2
-    default = 0 if ctx.target in (torch.cat, torch.stack) else 1
+    default: int | None = 0 if ctx.target in (torch.cat, torch.stack) else 1
     if ctx.target in ("softmax", F.softmax, torch.softmax, "log_softmax", F.log_softmax):
         default = None
     dim, from_kwargs = _dim_arg(ctx, position, default)
@@ -271,7 +271,7 @@ def adaptive_pool(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any
     """F.adaptive_{avg,max}_pool2d -> the 1D function with the kept axis' output size."""
     size = ctx.kwargs.get("output_size", ctx.args[1] if len(ctx.args) > 1 else None)
     target = F.adaptive_avg_pool1d if ctx.target is F.adaptive_avg_pool2d else F.adaptive_max_pool1d
-    return target, (ctx.args[0], adaptive_size(ctx, size)), {}  # type: ignore[arg-type]
+    return target, (ctx.args[0], adaptive_size(ctx, size)), {}
 
 
 @register_converter(F.pad)

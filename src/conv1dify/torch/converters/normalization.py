@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
@@ -18,7 +20,7 @@ def batch_norm1d(module: nn.BatchNorm2d, ctx: ModuleContext) -> nn.BatchNorm1d:
         track_running_stats=module.track_running_stats,
     )
     if ctx.strategy is not None:
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())  # type: ignore[func-returns-value]
+        ctx.weights = lambda: new.load_state_dict(module.state_dict())
     return new
 
 
@@ -51,7 +53,8 @@ def rank_free_norm(module: nn.Module, ctx: ModuleContext) -> nn.Module:
 @register_converter(nn.InstanceNorm2d)
 def instance_norm2d(module: nn.InstanceNorm2d, ctx: ModuleContext) -> nn.InstanceNorm1d:
     """InstanceNorm2d -> InstanceNorm1d with the same options and state."""
-    new = nn.InstanceNorm1d(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+    momentum = cast(float, module.momentum)  # None (a cumulative average) is valid, whatever the stubs say
+    new = nn.InstanceNorm1d(module.num_features, module.eps, momentum, module.affine, module.track_running_stats)
     if ctx.strategy is not None and module.state_dict():
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())  # type: ignore[func-returns-value]
+        ctx.weights = lambda: new.load_state_dict(module.state_dict())
     return new

@@ -27,7 +27,7 @@ def batch_norm_act2d(module: tl.BatchNormAct2d, ctx: ModuleContext) -> nn.Sequen
     bn = batch_norm1d(module, ctx)
     state = {k: v for k, v in module.state_dict().items() if not k.startswith(("act.", "drop."))}
     if ctx.strategy is not None:
-        ctx.weights = lambda: bn.load_state_dict(state)  # type: ignore[func-returns-value]
+        ctx.weights = lambda: bn.load_state_dict(state)
     return nn.Sequential(bn, copy.deepcopy(module.drop), copy.deepcopy(module.act))
 
 
@@ -36,7 +36,7 @@ def layer_norm2d(module: nn.LayerNorm, ctx: ModuleContext) -> LayerNorm1d:
     """timm's LayerNorm2d (over the channels of a map) -> `LayerNorm1d`, same weights and eps."""
     new = LayerNorm1d(module.normalized_shape, eps=module.eps, elementwise_affine=module.elementwise_affine)
     if ctx.strategy is not None and module.elementwise_affine:
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())  # type: ignore[func-returns-value]
+        ctx.weights = lambda: new.load_state_dict(module.state_dict())
     return new
 
 
@@ -49,13 +49,14 @@ def drop_path(module: nn.Module, ctx: ModuleContext) -> nn.Module:
 def _standardised(module: nn.Conv2d) -> torch.Tensor:
     """The standardised kernel timm's StdConv2d/ScaledStdConv2d convolve with (their own forward's maths)."""
     weight = module.weight
+    eps = float(getattr(module, "eps"))  # noqa: B009  (an attribute of both timm classes, not of nn.Conv2d)
     if isinstance(module, tl.ScaledStdConv2d):
         return F.batch_norm(
             weight.reshape(1, module.out_channels, -1), None, None,
-            weight=(module.gain * module.scale).view(-1), training=True, momentum=0.0, eps=module.eps,
+            weight=(module.gain * module.scale).view(-1), training=True, momentum=0.0, eps=eps,
         ).reshape_as(weight)  # fmt: skip
     return F.batch_norm(
-        weight.reshape(1, module.out_channels, -1), None, None, training=True, momentum=0.0, eps=module.eps
+        weight.reshape(1, module.out_channels, -1), None, None, training=True, momentum=0.0, eps=eps
     ).reshape_as(weight)
 
 
