@@ -31,10 +31,12 @@ from ._errors import ConversionError
 from .core.layout import (
     LAYOUT_NAMES,
     Layout,
+    Step,
     complete_shape_2d,
-    inverse_order_indices,
     order_indices,
     resolve_layout,
+    steps_to_1d,
+    steps_to_2d,
 )
 
 if TYPE_CHECKING:
@@ -95,15 +97,7 @@ def to_1d(x: Any, layout: str | Layout, order: str | None = None) -> np.ndarray:
         "to_1d() takes a batch of channels-last images (N, H, W, C)",
         "add a batch axis with x[None] for one image, or a channel axis with x[..., None] for grey images",
     )
-    n, h, w, c = array.shape
-    if lay.flattens:
-        flat = array.reshape(n, h * w, c)
-        if lay.order == "row":
-            return flat
-        return np.take(flat, order_indices(lay.order, h, w), axis=1)
-    if lay.folds:
-        return array.reshape(n, h, w * c)
-    return _unlift(array, lay.dropped_batch_axis or 1)
+    return _apply(array, steps_to_1d(lay, array.shape[1:]))
 
 
 def to_2d(x: Any, layout: str | Layout, shape_2d: Shape2D, order: str | None = None) -> np.ndarray:
@@ -136,16 +130,22 @@ def to_2d(x: Any, layout: str | Layout, shape_2d: Shape2D, order: str | None = N
         "to_2d() takes a batch of 1D data (N, L, C')",
         "add a batch axis with x[None] for one sequence",
     )
-    n, length, channels = array.shape
-    h, w, c = complete_shape_2d(lay, length, channels, shape_2d)
-    if lay.flattens:
-        if lay.order != "row":
-            array = np.take(array, inverse_order_indices(lay.order, h, w), axis=1)
-        return array.reshape(n, h, w, c)
-    if lay.folds:
-        return array.reshape(n, h, w, c)
-    axis, size = (lay.dropped_batch_axis or 1, (h, w)[lay.dropped_axis or 0])
-    return np.repeat(np.expand_dims(array, axis), size, axis=axis)
+    _, length, channels = array.shape
+    return _apply(array, steps_to_2d(lay, complete_shape_2d(lay, length, channels, shape_2d)))
+
+
+def _apply(array: np.ndarray, steps: Sequence[Step]) -> np.ndarray:
+    """A layout recipe (`conv1dify.core.layout.steps_to_1d`) in numpy; reshapes of contiguous arrays stay views."""
+    for step in steps:
+        if step.op == "reshape":
+            array = array.reshape(array.shape[0], *(-1 if d is None else d for d in step.shape))
+        elif step.op == "take":
+            array = np.take(array, step.indices, axis=step.axis)
+        elif step.op == "mean":
+            array = _unlift(array, step.axis)
+        else:
+            array = np.repeat(np.expand_dims(array, step.axis), step.size, axis=step.axis)
+    return array
 
 
 _SUM_OVER = {1: "nhwc->nwc", 2: "nhwc->nhc"}  # einsum sums an image axis ~3x faster than ndarray.sum here
@@ -311,33 +311,32 @@ class LayoutTransform(keras.layers.Layer):
         )
 
     def call(self, x: Any) -> Any:
-        ops = keras.ops
-        lay = self._layout
         if self.inverse:
-            out_shape = self.compute_output_shape(tuple(x.shape))
-            _, h, w, c = out_shape
-            if lay.flattens:
-                if lay.order != "row":
-                    x = ops.take(x, ops.convert_to_tensor(inverse_order_indices(lay.order, h or 0, w or 0)), axis=1)
-                return ops.reshape(x, (-1, h, w, c))
-            if lay.folds:
-                return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w, c))
-            axis, size = (lay.dropped_batch_axis or 1, (h, w)[lay.dropped_axis or 0])
-            return ops.repeat(ops.expand_dims(x, axis), size, axis=axis)
+            _, h, w, c = self.compute_output_shape(tuple(x.shape))
+            return _apply_ops(x, steps_to_2d(self._layout, (h, w, c)))
         if len(x.shape) != 4:
             raise self._rank_error(tuple(x.shape), 4)
-        _, h, w, c = x.shape
-        if lay.flattens:
-            if lay.order != "row":
-                self.compute_output_shape(tuple(x.shape))  # refuses an unknown size
-                flat = ops.reshape(x, (-1, h * w, c))
-                return ops.take(flat, ops.convert_to_tensor(order_indices(lay.order, h, w)), axis=1)
-            if h is None or w is None:
-                return ops.reshape(x, (ops.shape(x)[0], -1, c))
-            return ops.reshape(x, (-1, h * w, c))
-        if lay.folds:
-            return ops.reshape(x, (-1, h if h is not None else ops.shape(x)[1], w * c))
-        return _unlift_ops(x, lay.dropped_batch_axis or 1)
+        if self._layout.order != "row":
+            self.compute_output_shape(tuple(x.shape))  # refuses an unknown size
+        return _apply_ops(x, steps_to_1d(self._layout, tuple(x.shape[1:])))
+
+
+def _apply_ops(x: Any, steps: Sequence[Step]) -> Any:
+    """A layout recipe (`conv1dify.core.layout.steps_to_1d`) in ``keras.ops``, on every backend."""
+    ops = keras.ops
+    for step in steps:
+        if step.op == "reshape":
+            if None in step.shape:  # a variable length: the batch size is read from the tensor, the length is -1
+                x = ops.reshape(x, (ops.shape(x)[0], *(-1 if d is None else d for d in step.shape)))
+            else:
+                x = ops.reshape(x, (-1, *step.shape))
+        elif step.op == "take":
+            x = ops.take(x, ops.convert_to_tensor(step.indices), axis=step.axis)
+        elif step.op == "mean":
+            x = _unlift_ops(x, step.axis)
+        else:
+            x = ops.repeat(ops.expand_dims(x, step.axis), step.size, axis=step.axis)
+    return x
 
 
 def _backend_has_float64() -> bool:

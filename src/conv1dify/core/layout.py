@@ -298,3 +298,60 @@ def folded_width(shape_2d: tuple[int | None, ...], shape_1d: tuple[int | None, .
     if len(shape_2d) != 3 or not shape_2d[1] or not shape_2d[2] or not shape_1d:
         return None
     return int(shape_2d[1]) if shape_1d[-1] == shape_2d[1] * shape_2d[2] else None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One array operation of a layout transform, on a batch: every framework applies the same steps.
+
+    Attributes:
+        op: ``"reshape"`` (to ``shape``, without the batch axis; ``None`` where the size is not known here),
+            ``"take"`` (``indices`` along axis 1: a pixel order), ``"mean"`` (over ``axis``, removed: exact on an
+            axis the data is constant along) or ``"repeat"`` (a new ``axis`` of ``size`` copies).
+    """
+
+    op: str
+    shape: tuple[int | None, ...] = ()
+    indices: Any = None
+    axis: int = 1
+    size: int = 1
+
+
+def steps_to_1d(layout: Layout, shape_2d: tuple[int | None, int | None, int | None]) -> tuple[Step, ...]:
+    """How a batch of images ``(N, H, W, C)`` becomes the batch ``(N, L, C')`` a model converted with ``layout`` reads.
+
+    The one recipe behind `conv1dify.data.to_1d`, the `LayoutTransform` layer, the ``tf.data`` helpers and the
+    in-model input of ``keep_input=True``; each applies it with its own framework's operations.
+
+    >>> [step.op for step in steps_to_1d(Layout("flatten", "snake"), (2, 3, 1))]
+    ['reshape', 'take']
+    >>> steps_to_1d(Layout("width"), (8, 16, 3))
+    (Step(op='mean', shape=(), indices=None, axis=1, size=1),)
+    """
+    h, w, c = shape_2d
+    if layout.flattens:
+        reshape = Step("reshape", (None if h is None or w is None else h * w, c))
+        if layout.order == "row":
+            return (reshape,)
+        return reshape, Step("take", indices=order_indices(layout.order, h or 0, w or 0))
+    if layout.folds:
+        return (Step("reshape", (h, None if w is None or c is None else w * c)),)
+    return (Step("mean", axis=layout.dropped_batch_axis or 1),)
+
+
+def steps_to_2d(layout: Layout, shape_2d: tuple[int | None, int | None, int | None]) -> tuple[Step, ...]:
+    """The exact inverse of `steps_to_1d`, for images of ``shape_2d`` (see `complete_shape_2d`).
+
+    >>> [step.op for step in steps_to_2d(Layout("height"), (4, 5, 2))], steps_to_2d(Layout("height"), (4, 5, 2))[0].size
+    (['repeat'], 5)
+    """
+    h, w, c = shape_2d
+    if layout.flattens:
+        reshape = Step("reshape", (h, w, c))
+        if layout.order == "row":
+            return (reshape,)
+        return Step("take", indices=inverse_order_indices(layout.order, h or 0, w or 0)), reshape
+    if layout.folds:
+        return (Step("reshape", (h, w, c)),)
+    dropped = layout.dropped_axis or 0
+    return (Step("repeat", axis=1 + dropped, size=int((h, w)[dropped] or 0)),)

@@ -16,7 +16,7 @@ from keras import tree
 from .._errors import ConversionError, Problem
 from .._version import __version__
 from ..core.identities import claim_for
-from ..core.layout import Layout, resolve_layout
+from ..core.layout import Layout, resolve_layout, steps_to_1d
 from ..core.plan import Claim, Identity, LayerPlan
 from ..core.sizes import SizePolicy, check_policy
 from ..core.weights import per_position, resolve_strategy
@@ -363,24 +363,25 @@ class _Rewriter:
             )
         h, w, c = _shape(x)
         new = keras.Input(shape=(h, w, c), name=name, dtype=x.dtype)
-        adapters: list[Any]
-        if self.layout.flattens:
-            length = -1 if h is None or w is None else h * w
-            adapters = [keras.layers.Reshape((length, c), name=f"{name}_to_1d")]
-            if self.layout.order != "row":
-                # NOTE: reading pixels in another order is a gather, which needs conv1dify's own layer
-                # (and `import conv1dify.data` before loading the saved model); row-major stays a plain Reshape.
-                from ..data import LayoutTransform
+        if self.layout.folds and (w is None or c is None):
+            raise ConversionError(
+                f"keep_input=True with layout='fold' needs a known width and channel count. Received: "
+                f"input '{name}' shape {(h, w, c)}. Fix: build the 2D model with a fixed input shape."
+            )
+        # the layout's one recipe (core.layout.steps_to_1d), as stock Keras layers where it can be
+        steps = steps_to_1d(self.layout, (h, w, c))
+        adapters: list[Any] = []
+        if any(step.op == "take" for step in steps):
+            # NOTE: reading pixels in another order is a gather, which needs conv1dify's own layer
+            # (and `import conv1dify.data` before loading the saved model); row-major stays a plain Reshape.
+            from ..data import LayoutTransform
 
-                adapters = [LayoutTransform("flatten", order=self.layout.order, name=f"{name}_to_1d")]
-        elif self.layout.folds:
-            if w is None or c is None:
-                raise ConversionError(
-                    f"keep_input=True with layout='fold' needs a known width and channel count. Received: "
-                    f"input '{name}' shape {(h, w, c)}. Fix: build the 2D model with a fixed input shape."
-                )
-            adapters = [keras.layers.Reshape((h or -1, w * c), name=f"{name}_to_1d")]
-        else:
+            steps, adapters = (), [LayoutTransform("flatten", order=self.layout.order, name=f"{name}_to_1d")]
+        for step in steps:
+            if step.op == "reshape":
+                target = tuple(-1 if d is None else d for d in step.shape)
+                adapters.append(keras.layers.Reshape(target, name=f"{name}_to_1d"))
+                continue
             # NOTE: an axis layout drops an axis, which no reshape can do; the mean along it maps an image
             # that is constant along the dropped axis (a lifted 1D signal) back to exactly that signal.
             dropped = (h, w)[self.layout.dropped_axis or 0]
@@ -390,8 +391,8 @@ class _Rewriter:
                     f"must be known. Received: input '{name}' shape {(h, w, c)}. Fix: build the 2D model with "
                     "a fixed input shape."
                 )
-            pool = (1, dropped) if self.layout.dropped_axis == 1 else (dropped, 1)
-            adapters = [
+            pool = (1, dropped) if step.axis == 2 else (dropped, 1)
+            adapters += [
                 keras.layers.AveragePooling2D(pool, name=f"{name}_mean_{'width' if pool[1] > 1 else 'height'}"),
                 keras.layers.Reshape(((h, w)[self.layout.kept_axis or 0] or -1, c), name=f"{name}_to_1d"),
             ]

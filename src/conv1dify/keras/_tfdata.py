@@ -13,7 +13,7 @@ from typing import Any
 import tensorflow as tf
 
 from .._errors import ConversionError
-from ..core.layout import Layout, complete_shape_2d, inverse_order_indices, order_indices
+from ..core.layout import Layout, Step, complete_shape_2d, steps_to_1d, steps_to_2d
 
 
 def map_layout(dataset: Any, layout: Layout, *, inverse: bool, shape_2d: Sequence[int | None] | None) -> Any:
@@ -54,33 +54,37 @@ def map_layout(dataset: Any, layout: Layout, *, inverse: bool, shape_2d: Sequenc
 
 def _to_1d(x: tf.Tensor, layout: Layout) -> tf.Tensor:
     _, h, w, c = x.shape
-    if layout.flattens:
-        if layout.order == "row":
-            return tf.reshape(x, [tf.shape(x)[0], -1, c if c is not None else tf.shape(x)[3]])
-        if h is None or w is None:
-            raise ConversionError(
-                f"Pixel order '{layout.order}' needs a known image size. Received: element shape {x.shape[1:]}. "
-                "Fix: resize the dataset's images to one fixed size first."
-            )
-        flat = tf.reshape(x, [-1, h * w, c])
-        return tf.gather(flat, tf.constant(order_indices(layout.order, h, w)), axis=1)
-    if layout.folds:
-        shape = tf.shape(x)
+    if layout.order != "row" and (h is None or w is None):
+        raise ConversionError(
+            f"Pixel order '{layout.order}' needs a known image size. Received: element shape {x.shape[1:]}. "
+            "Fix: resize the dataset's images to one fixed size first."
+        )
+    # NOTE: tf.data elements may leave the channels unknown, which a reshape target cannot say with one -1
+    shape = tf.shape(x)
+    if layout.flattens and c is None:
+        return tf.reshape(x, [shape[0], -1, shape[3]])
+    if layout.folds and None in (w, c):
         return tf.reshape(x, [shape[0], shape[1], shape[2] * shape[3]])
-    return _unlift(x, layout.dropped_batch_axis or 1)
+    return _apply(x, steps_to_1d(layout, (h, w, c)))
 
 
 def _to_2d(x: tf.Tensor, layout: Layout, shape_2d: Sequence[int | None] | None) -> tf.Tensor:
     _, length, channels = x.shape
-    h, w, c = complete_shape_2d(layout, length, channels, shape_2d)
-    if layout.flattens:
-        if layout.order != "row":
-            x = tf.gather(x, tf.constant(inverse_order_indices(layout.order, h, w)), axis=1)
-        return tf.reshape(x, [-1, h, w, c])
-    if layout.folds:
-        return tf.reshape(x, [-1, h if h is not None else tf.shape(x)[1], w, c])
-    axis, size = (layout.dropped_batch_axis or 1, (h, w)[layout.dropped_axis or 0])
-    return tf.repeat(tf.expand_dims(x, axis), size, axis=axis)
+    return _apply(x, steps_to_2d(layout, complete_shape_2d(layout, length, channels, shape_2d)))
+
+
+def _apply(x: tf.Tensor, steps: Sequence[Step]) -> tf.Tensor:
+    """A layout recipe (`conv1dify.core.layout.steps_to_1d`) in TensorFlow; unknown sizes are read from the tensor."""
+    for step in steps:
+        if step.op == "reshape":
+            x = tf.reshape(x, [tf.shape(x)[0], *(-1 if d is None else d for d in step.shape)])
+        elif step.op == "take":
+            x = tf.gather(x, tf.constant(step.indices), axis=step.axis)
+        elif step.op == "mean":
+            x = _unlift(x, step.axis)
+        else:
+            x = tf.repeat(tf.expand_dims(x, step.axis), step.size, axis=step.axis)
+    return x
 
 
 def _unlift(x: tf.Tensor, axis: int) -> tf.Tensor:
