@@ -11,8 +11,8 @@ from ._version import __version__
 _LAZY = {
     "ConversionError": "._errors",
     "Layout": ".core.layout",
-    "LayerContext": ".keras._registry",
-    "carry_over": ".keras._registry",
+    "LayerContext": ".keras._context",
+    "carry_over": ".keras._context",
     "register_converter": ".keras._registry",
     "registered_classes": ".keras._registry",
     "convert": ".keras._convert",
@@ -37,10 +37,11 @@ if TYPE_CHECKING:
     from ._errors import ConversionError
     from .core.layout import Layout
     from .core.plan import LayerPlan, Status
+    from .keras._context import LayerContext, carry_over
     from .keras._convert import Conversion, conversion, convert
     from .keras._inspect import Inspection, LayerRow, inspect
     from .keras._record import conversion_record
-    from .keras._registry import LayerContext, carry_over, register_converter, registered_classes
+    from .keras._registry import register_converter, registered_classes
     from .keras._verify import LayerCheck, Verification, verify
 
 

@@ -426,7 +426,8 @@ def test_random_cnn_converts_and_verifies_or_says_which_layer_cannot(spec, opts,
         return
     event(f"converted ({opts['layout']}, weights={opts.get('weights')})")
     result = conv1dify.verify(model, model_1d, whole_model=whole_model, **opts)
-    assert not result.mismatches, "verification mismatch:\n" + "\n".join(map(repr, result.mismatches)) + f"\n{REPRODUCE}"
+    mismatches = "\n".join(map(repr, result.mismatches))
+    assert not result.mismatches, f"verification mismatch:\n{mismatches}\n{REPRODUCE}"
     for status, count in result.counts.items():
         if count:
             event(f"has {status} layers")

@@ -4,10 +4,11 @@ Every rule (layouts, size policies, weight transforms) comes from `conv1dify.cor
 ``conv1dify.convert`` / ``verify`` / ``inspect`` are this frontend's.
 """
 
+from ._context import LayerContext, carry_over
 from ._convert import Conversion, conversion, convert
 from ._inspect import Inspection, LayerRow, inspect
 from ._record import conversion_record
-from ._registry import LayerContext, carry_over, register_converter, registered_classes
+from ._registry import register_converter, registered_classes
 from ._verify import LayerCheck, Verification, verify
 
 __all__ = [

@@ -22,12 +22,13 @@ from ..core.sizes import SizePolicy, check_policy
 from ..core.weights import per_position, resolve_strategy
 from . import _graph
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
+from ._context import LayerContext
 from ._geometry import spec_of
 from ._graph import graph_of
 from ._graph import is_spatial as _is_spatial
 from ._graph import shape as _shape
 from ._record import attach_record
-from ._registry import LayerContext, get_converter, public_name
+from ._registry import get_converter, public_name
 from ._trace import expand_subclassed
 
 Shape = tuple[int | None, ...]

@@ -22,7 +22,8 @@ from typing import Any
 
 import keras
 
-from .._registry import LayerContext, carry_over, register_converter
+from .._context import LayerContext, carry_over
+from .._registry import register_converter
 from .preprocessing import adapt_channel_values
 
 

@@ -8,7 +8,8 @@ import keras
 
 from ...core.geometry import per_axis
 from ...core.sizes import default_policy
-from .._registry import LayerContext, channels_last_config, register_converter
+from .._context import LayerContext, channels_last_config
+from .._registry import register_converter
 
 _SIZES = ("kernel_size", "strides", "dilation_rate")
 

@@ -7,7 +7,8 @@ from typing import Any
 import keras
 
 from ...core.weights import dense_after_flatten
-from .._registry import LayerContext, carry_over, register_converter
+from .._context import LayerContext, carry_over
+from .._registry import register_converter
 
 register_converter(
     keras.layers.Activation,
@@ -92,8 +93,8 @@ def softmax(layer: keras.layers.Softmax, ctx: LayerContext) -> keras.layers.Soft
             # NOTE: an exact form (reshape to (H, W, C), softmax, reshape back) would need a layer that takes the
             # call's `mask` argument first; a Reshape does not.
             ctx.approximate(
-                f"approximate: on the fold layout's folded input the softmax runs over all {width * (c or 0)} folded channels, "
-                f"not per width over {c}"
+                f"approximate: on the fold layout's folded input the softmax runs over all {width * (c or 0)} folded "
+                f"channels, not per width over {c}"
             )
     return keras.layers.Softmax.from_config(cfg)
 

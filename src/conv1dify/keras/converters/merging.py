@@ -5,7 +5,8 @@ from __future__ import annotations
 import keras
 
 from ...core.layout import folded_width
-from .._registry import LayerContext, carry_over, register_converter
+from .._context import LayerContext, carry_over
+from .._registry import register_converter
 
 
 def _folded(ctx: LayerContext) -> list[bool]:

@@ -24,7 +24,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from .._registry import LayerContext, get_converter, register_converter
+from .._context import LayerContext
+from .._registry import get_converter, register_converter
 
 # 1D axes of a (batch, length, channels) tensor
 _SEQUENCE, _CHANNELS = 1, 2

@@ -25,7 +25,8 @@ from keras.src.ops import math as _math
 from keras.src.ops import nn as _nn
 from keras.src.ops import numpy as _np
 
-from .._registry import LayerContext, register_converter
+from .._context import LayerContext
+from .._registry import register_converter
 
 _ELEMENTWISE_NUMPY = (
     "Abs Absolute Add Subtract Multiply Divide TrueDivide FloorDivide Mod Power Maximum Minimum Negative Square "

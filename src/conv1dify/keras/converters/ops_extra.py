@@ -16,7 +16,8 @@ import keras
 import numpy as np
 from keras.src.ops import numpy as _np
 
-from .._registry import LayerContext, register_converter
+from .._context import LayerContext
+from .._registry import register_converter
 from .._trace import LayerWeight
 from .reshaping import _edges_1d
 

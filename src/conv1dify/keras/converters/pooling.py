@@ -6,7 +6,8 @@ from typing import Any
 
 import keras
 
-from .._registry import LayerContext, channels_last_config, register_converter
+from .._context import LayerContext, channels_last_config
+from .._registry import register_converter
 
 
 @register_converter(keras.layers.MaxPooling2D)

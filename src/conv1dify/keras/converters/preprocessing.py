@@ -44,7 +44,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from .._registry import LayerContext, channels_last_config, register_converter
+from .._context import LayerContext, channels_last_config
+from .._registry import register_converter
 
 _BASE_KEYS = ("name", "trainable", "dtype")
 

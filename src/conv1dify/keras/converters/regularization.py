@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import keras
 
-from .._registry import LayerContext, channels_last_config, register_converter
+from .._context import LayerContext, channels_last_config
+from .._registry import register_converter
 
 
 @register_converter(keras.layers.SpatialDropout2D)

@@ -8,7 +8,8 @@ import keras
 
 from ...core.geometry import padding_pairs, per_axis
 from ...core.sizes import default_policy
-from .._registry import LayerContext, carry_over, channels_last_config, register_converter
+from .._context import LayerContext, carry_over, channels_last_config
+from .._registry import register_converter
 
 
 @register_converter(keras.layers.Flatten)
