@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ._errors import ConversionError
+from ._files import check_source
 from .core.layout import LAYOUT_NAMES, ORDER_NAMES
 from .core.sizes import POLICY_NAMES
 from .core.weights import STRATEGIES
@@ -49,6 +52,22 @@ REPORT_FORMATS = (".md", ".json", ".html")
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with conv1dify's one-line errors: ``conv1dify: error: ...``, a hint, and where the help is."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1, cutoff=0.5)
+            where = message.split(":", 1)[0]
+            message = f"{where}: invalid choice {choice.group(1)!r}, expected one of {', '.join(options)}"
+            hint = f" Did you mean {close[0]}?" if close else ""
+        print(f"conv1dify: error: {message}.{hint} See: {self.prog} --help", file=sys.stderr)
+        sys.exit(EXIT_USAGE)
+
+
 class _UsageError(Exception):
     pass
 
@@ -74,7 +93,7 @@ def _positive(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="conv1dify",
         description="Turn 2D Keras CNNs into 1D CNNs for time series, audio and sensor data.",
         epilog=EXAMPLES,
@@ -83,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    # Options shared by every command that converts (verify re-plans the conversion it checks).
-    options = argparse.ArgumentParser(add_help=False)
+    # Options shared by every command that converts (and verify, for a model that carries no conversion record).
+    options = _Parser(add_help=False)
     options.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
     options.add_argument(
         "--layout", choices=LAYOUT_NAMES, default=None, help="how 2D data becomes 1D (default: flatten)"
@@ -146,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     options.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
     # Options of the commands that convert and report (convert, inspect).
-    reports = argparse.ArgumentParser(add_help=False)
+    reports = _Parser(add_help=False)
     reports.add_argument("--verify", action="store_true", help="verify the 1D model layer by layer; exit 1 on mismatch")
     reports.add_argument("--report", metavar="FILE", help="also write the report to FILE.md, FILE.json or FILE.html")
     reports.add_argument("--plot", metavar="FILE", help="also draw receptive fields and lengths to FILE.png/.svg/.pdf")
@@ -309,6 +328,7 @@ def _stdout() -> Any:
 
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:
     """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
+    check_source(args.source)  # a missing or broken file is said at once, before Keras loads
     with _status(console, "Loading Keras...", progress):
         _import_keras()
         from .keras._convert import _orchestrate
@@ -501,6 +521,8 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    check_source(args.source)  # a missing or broken file is said at once, before Keras loads
+    check_source(args.model_1d)
     console = Console(stderr=True)
     show_progress = not (args.quiet or args.json)
     with _status(console, "Loading Keras...", show_progress):

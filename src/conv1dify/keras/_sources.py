@@ -5,11 +5,11 @@ from __future__ import annotations
 import difflib
 import os
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
 from .._errors import ConversionError
+from .._files import MODEL_SUFFIXES, check_model_file
 
 # NOTE: keras.applications builds include_top=False models with a variable input size; the CLI builds
 # them at the size each architecture was designed for, so the report shows real lengths.
@@ -20,7 +20,6 @@ _DEFAULT_SIZES = {
     "EfficientNetV2L": 480, "InceptionV3": 299, "InceptionResNetV2": 299, "Xception": 299, "NASNetLarge": 331,
 }  # fmt: skip
 
-MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 
 def application_names() -> list[str]:
@@ -48,40 +47,12 @@ def _first_line(exc: BaseException) -> str:
     return next((line for line in lines if line), type(exc).__name__)
 
 
-def _check_model_file(path: Path, source: str) -> None:
-    """Say plainly what is wrong with a file Keras could not read, before Keras words it (often misleadingly)."""
-    fix = "Fix: pass a .keras or .h5 file saved by Keras, or the name of a keras.applications model."
-    if path.is_dir():
-        raise ConversionError(f"Expected a model file, got a folder. Received: {source!r}. {fix}")
-    if not path.is_file():
-        raise ConversionError(f"Model file not found. Received: {source!r}. Fix: check the path.")
-    size = path.stat().st_size
-    if size == 0:
-        raise ConversionError(f"Cannot load {source!r}: the file is empty (0 bytes). {fix}")
-    suffix = path.suffix.lower()
-    # NOTE: Keras answers a .keras file that is no zip archive with "File not found", which sends users to
-    # check a path that is fine; a truncated download or a renamed text file is the usual cause.
-    if suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise ConversionError(
-            f"Cannot load {source!r}: not a .keras archive (a .keras file is a zip archive; this one is "
-            f"truncated or in another format, {size:,} bytes). {fix}"
-        )
-    if suffix in (".h5", ".hdf5"):
-        with open(path, "rb") as handle:
-            head = handle.read(8)
-        if head != b"\x89HDF\r\n\x1a\n":
-            raise ConversionError(
-                f"Cannot load {source!r}: not an HDF5 file (a legacy .h5 model starts with the HDF5 signature; "
-                f"this one is in another format, {size:,} bytes). {fix}"
-            )
-
-
 def load_model_file(source: str, *, safe_mode: bool = True) -> Any:
     """Load a ``.keras``/``.h5`` model file, or raise a one-line `ConversionError` that says what is wrong."""
     import keras
 
     path = Path(source)
-    _check_model_file(path, source)
+    check_model_file(path, source)
     try:
         return keras.models.load_model(path, compile=False, safe_mode=safe_mode)
     except Exception as exc:

@@ -1,0 +1,67 @@
+"""What the CLI answers without any backend: help, usage errors and unusable files come at once, in one line.
+
+Each command runs in a subprocess where TensorFlow, Keras, JAX and torch cannot be imported, so an answer that
+needed a backend would fail here instead of taking seconds.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+BLOCKED = (
+    "import sys\n"
+    "for name in ('tensorflow', 'keras', 'jax', 'torch'):\n"
+    "    sys.modules[name] = None  # importing it now raises ImportError\n"
+    "from conv1dify.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def run_without_backends(*args, cwd=None):
+    return subprocess.run([sys.executable, "-c", BLOCKED, *args], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+def one_line_error(result):
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("conv1dify: error: "), result.stderr
+    return lines[0]
+
+
+def test_help_needs_no_backend():
+    result = run_without_backends("--help")
+    assert result.returncode == 0 and "exit codes" in result.stdout, result.stderr
+    assert run_without_backends("convert", "--help").returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["convert", "VGG16", "-o", "x.keras", "--layout", "widht"],
+         "argument --layout: invalid choice 'widht', expected one of flatten, height, width, fold. Did you mean "
+         "width? See: conv1dify convert --help"),
+        (["convert", "VGG16", "-o", "x.keras", "--input-length", "0"],
+         "argument --input-length: expected a positive integer; received '0'. See: conv1dify convert --help"),
+        (["convert", "VGG16"], "the following arguments are required: -o/--output. See: conv1dify convert --help"),
+        (["inspect", "VGG16", "--weights", "summ"], "Did you mean sum?"),
+        (["frobnicate"], "invalid choice 'frobnicate'"),
+    ],
+)
+def test_usage_errors_are_one_line_with_a_hint(args, expected):
+    assert expected in one_line_error(run_without_backends(*args))
+
+
+def test_a_missing_or_broken_file_is_refused_before_any_backend(tmp_path):
+    line = one_line_error(run_without_backends("convert", str(tmp_path / "missing.keras"), "-o", "out.keras"))
+    assert "Model file not found" in line and "missing.keras" in line
+    (tmp_path / "broken.keras").write_text("not a zip")
+    line = one_line_error(run_without_backends("inspect", str(tmp_path / "broken.keras")))
+    assert "not a .keras archive" in line
+    line = one_line_error(run_without_backends("verify", str(tmp_path / "broken.keras"), str(tmp_path / "m1d.keras")))
+    assert "not a .keras archive" in line
+    (tmp_path / "out.keras").write_text("")
+    line = one_line_error(run_without_backends("convert", "VGG16", "-o", str(tmp_path / "out.keras")))
+    assert "already exists" in line and "--force" in line
+    assert not (tmp_path / "m1d.keras").exists()
