@@ -33,6 +33,12 @@ examples:
   conv1dify inspect VGG16 --layout width                         # the plan, nothing written
   conv1dify models                                               # names SOURCE can take
 
+which layout for my data:
+  sensor windows (length, channels), e.g. an IMU   --layout width --input-length 500 --channels 6
+  a spectrogram (time, freq, ch), read frame by frame   --layout fold
+  a mono signal (length,) with one channel           --layout width --channels 1
+  images read as one pixel sequence                  --layout flatten (the default; --order for the pixel order)
+
 exit codes: 0 ok, 1 verification mismatch, 2 usage or input error (bad option, unreadable file,
 unsupported layer), 3 nothing could be verified (--verify: no layer proven exact).
 """
@@ -329,6 +335,7 @@ def _stdout() -> Any:
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:
     """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
+    _check_sequence_layout(args)
     with _status(console, "Loading Keras...", progress):
         _import_keras()
         from .keras._convert import _orchestrate
@@ -485,6 +492,22 @@ def _load_2d(args: argparse.Namespace, console: Any) -> Any:
         weights=args.weights_2d,
         safe_mode=not args.unsafe,
     )
+
+
+def _check_sequence_layout(args: argparse.Namespace) -> None:
+    """Sequence options without a layout: refuse rather than read a sensor window as a flattened image.
+
+    NOTE: the default `flatten` turns a 3x3 kernel into 9 taps and a 2x2 pool into 4, which shrinks a 500-sample IMU
+    window to 7 steps through a ResNet; the user who gives --channels or --input-length has 1D data in mind.
+    """
+    given = [f"--{name.replace('_', '-')} {value}" for name in ("input_length", "channels")
+             if (value := getattr(args, name, None)) is not None]
+    if given and args.layout is None:
+        raise _UsageError(
+            f"{' and '.join(given)} describe sequence data; say how the image model should read it. Received: no "
+            "--layout. Fix: --layout width for (length, channels) windows such as an IMU's, --layout fold for "
+            "(time, frequency) spectrogram frames, or --layout flatten to read every pixel as one step."
+        )
 
 
 def _conversion_options(args: argparse.Namespace) -> dict[str, Any]:

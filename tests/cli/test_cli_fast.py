@@ -33,6 +33,8 @@ def one_line_error(result):
 def test_help_needs_no_backend():
     result = run_without_backends("--help")
     assert result.returncode == 0 and "exit codes" in result.stdout, result.stderr
+    assert "which layout for my data" in result.stdout
+    assert "--layout width --input-length 500 --channels 6" in result.stdout
     assert run_without_backends("convert", "--help").returncode == 0
 
 
@@ -47,6 +49,9 @@ def test_help_needs_no_backend():
         (["convert", "VGG16"], "the following arguments are required: -o/--output. See: conv1dify convert --help"),
         (["inspect", "VGG16", "--weights", "summ"], "Did you mean sum?"),
         (["frobnicate"], "invalid choice 'frobnicate'"),
+        (["convert", "ResNet50", "-o", "r.keras", "--channels", "6", "--input-length", "500"],
+         "--input-length 500 and --channels 6 describe sequence data; say how the image model should read it. "
+         "Received: no --layout. Fix: --layout width for (length, channels) windows"),
     ],
 )
 def test_usage_errors_are_one_line_with_a_hint(args, expected):
