@@ -452,6 +452,18 @@ def flat_model():
     return conv1dify.convert(model_2d, layout="flatten", sizes="first")  # input (48, 3)
 
 
+def test_check_fits_speaks_of_sequences_for_a_model_that_reads_sequences():
+    model_2d = keras.Sequential([keras.Input((1, 500, 6)), keras.layers.Conv2D(4, (1, 5))])
+    model_1d = conv1dify.convert(model_2d, layout="width")
+    with pytest.raises(
+        conv1dify.ConversionError,
+        match=r"length mismatch: the sequences have 400 steps, the model takes 500\. .*Fix: cut the recordings into "
+        r"windows of 500 steps \(keras\.utils\.timeseries_dataset_from_array does it with a stride\) or convert the "
+        r"model with input_length=400\.",
+    ):
+        check_fits(model_1d, np.zeros((2, 400, 6), "float32"))
+
+
 def test_check_fits_accepts_fitting_data(flat_model):
     x = np.zeros((2, 8, 6, 3), "float32")
     assert check_fits(flat_model, to_1d(x, "flatten")) is None

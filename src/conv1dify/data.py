@@ -646,9 +646,16 @@ def _explain_1d_for_1d(
         )
     if want_channels is None or want_channels == channels:
         kept = " or convert the model with input_length=" + str(length) if not record.get("keep_input") else ""
+        if record.get("layout") == "flatten":
+            fail(
+                f"flattened length mismatch: {length} steps, the model takes {want_length} (images of another size?)",
+                f"resize the images before laying them out{kept}.",
+            )
+        # NOTE: axis layouts and fold read sequences (sensor windows, spectrogram frames), not images
         fail(
-            f"flattened length mismatch: {length} steps, the model takes {want_length} (images of another size?)",
-            f"resize the images before laying them out{kept}.",
+            f"length mismatch: the sequences have {length} steps, the model takes {want_length}",
+            f"cut the recordings into windows of {want_length} steps (keras.utils.timeseries_dataset_from_array "
+            f"does it with a stride){kept}.",
         )
     fail(
         f"the data has {channels} channel{'s' * (channels != 1)}, the model takes {want_channels}",
