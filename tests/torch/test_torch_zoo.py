@@ -42,7 +42,7 @@ SLOW = [
     ("timm", "densenet121", 32),
     ("timm", "inception_v3", 96),
     ("timm", "legacy_xception", 64),
-    ("timm", "cs3darknet_xs", 32),
+    ("timm", "cs3darknet_s", 32),
     ("timm", "dla46_c", 32),
     ("timm", "dpn48b", 32),
     ("timm", "ghostnet_050", 32),

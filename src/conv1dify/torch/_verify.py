@@ -26,11 +26,8 @@ import numpy as np
 import torch
 from torch import fx, nn
 
-try:
-    from ..core.plan import Status
-    from ..core.verification import LayerCheck, Verification, compare
-except ImportError:  # until the core's verification types are committed (issue 15)
-    from ._interim import LayerCheck, Status, Verification, compare  # type: ignore[assignment]
+from ..core.plan import Status
+from ..core.verification import LayerCheck, Verification, compare
 from ._convert import Conversion, NodeRecord, orchestrate
 from ._core import ConversionError
 from ._trace import modes_kept

@@ -17,7 +17,7 @@ def pair(value: Any) -> tuple[int, int]:
     return int(value), int(value)
 
 
-def padding_1d(ctx: ModuleContext, padding: Any, kernel: Any, dilation: Any, k_1d: int, d_1d: int) -> Any:
+def padding_1d(ctx: Any, padding: Any, kernel: Any, dilation: Any, k_1d: int, d_1d: int) -> Any:
     """The 1D padding of a 2D module with ``padding`` (an int, a pair, ``"same"`` or ``"valid"``).
 
     A padding that centres the window on both axes (``d * (k - 1) // 2``, torch's way to write ``same``)

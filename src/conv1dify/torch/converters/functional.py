@@ -14,7 +14,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from .._core import resolve_size
 from .._registry import CallContext, register_converter
+from ._common import padding_1d
 from .pooling import adaptive_size
 
 _SAME = (
@@ -222,6 +224,9 @@ def view(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
         return "reshape", (ctx.args[0], *kept), {}
     if role is not None and out is not None and len(out) == 2:
         return torch.flatten, (ctx.args[0], 1), {}
+    shape_in = ctx.inputs_2d[0] if ctx.inputs_2d else None
+    if role == "NCHW" and shape_in is not None and tuple(shape_in[2:]) == (1, 1):
+        return ctx.same()  # a 1x1 map holds the same values in 1D (ResNeSt's split-attention on channels)
     if role is None and out is not None and len(out) == 4 and out[2:] == (1, 1):
         return torch.reshape, (ctx.args[0], (*shape[:2], 1)), {}
     if role is None and (out is None or len(out) != 4):
@@ -272,6 +277,29 @@ def adaptive_pool(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any
     size = ctx.kwargs.get("output_size", ctx.args[1] if len(ctx.args) > 1 else None)
     target = F.adaptive_avg_pool1d if ctx.target is F.adaptive_avg_pool2d else F.adaptive_max_pool1d
     return target, (ctx.args[0], adaptive_size(ctx, size)), {}
+
+
+@register_converter(F.avg_pool2d, F.max_pool2d)
+def pool2d(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+    """F.avg_pool2d/F.max_pool2d -> the 1D function, window and stride by the size policy (Inception's branches)."""
+    names = ("kernel_size", "stride", "padding", "ceil_mode")
+    if len(ctx.args) > 1 + len(names):
+        raise ctx.fail(
+            "passes count_include_pad or dilation by position", {"args": len(ctx.args)}, "pass them by name."
+        )
+    values = dict(zip(names, ctx.args[1:], strict=False))
+    values.update({k: v for k, v in ctx.kwargs.items() if k in names})
+    rest = {k: v for k, v in ctx.kwargs.items() if k not in names}
+    kernel = values["kernel_size"]
+    stride = values.get("stride") or kernel
+    k = resolve_size(ctx.sizes, ctx.layout, None, "pool_size", kernel, {"kernel_size": kernel})
+    s = resolve_size(ctx.sizes, ctx.layout, None, "strides", stride, {"kernel_size": kernel})
+    ctx.chosen.update(pool_size=k, strides=s)
+    pad = padding_1d(ctx, values.get("padding", 0), kernel, 1, k, 1)
+    target = F.avg_pool1d if ctx.target is F.avg_pool2d else F.max_pool1d
+    if ctx.target is F.avg_pool2d and rest.pop("divisor_override", None) is not None:
+        raise ctx.fail("avg_pool1d has no divisor_override", {}, "use divisor_override=None.")
+    return target, (ctx.args[0], k, s, pad, values.get("ceil_mode", False)), rest
 
 
 @register_converter(F.pad)
@@ -353,10 +381,14 @@ def getitem(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
         if new is None:  # the 1D map has no such axis; a reshape that uses it drops it (see `view`)
             return _one, (), {}
         return operator.getitem, (ctx.args[0], new), {}
-    if role is not None and not role.startswith("shape:"):
+    if role is not None and ":" not in role:
         items = index if isinstance(index, tuple) else (index,)
         if any(not (isinstance(i, slice) and i == slice(None)) for i in items[2:]):
             raise ctx.fail("indexes a spatial axis of a feature map", {"index": index}, "index channels only.")
+        if len(items) == len(role):  # a full index (x[:, :c, :, :], GhostNet): the dropped axis' entry goes
+            drop = ctx.dropped_letter()
+            kept = tuple(i for i, letter in zip(items, role, strict=True) if letter != drop)
+            return operator.getitem, (ctx.args[0], kept), {}
     return ctx.same()
 
 

@@ -63,6 +63,29 @@ def adaptive_size(ctx: Any, output_size: Any) -> int | None:
     return int(sizes[0]) * int(sizes[1])
 
 
+@register_converter(nn.Upsample, nn.UpsamplingNearest2d, nn.UpsamplingBilinear2d)
+def upsample(module: nn.Upsample, ctx: ModuleContext) -> nn.Upsample:
+    """Upsample by ``(sh, sw)`` -> by the kept axis' factor; ``bilinear`` becomes ``linear`` (exact when lifted).
+
+    Under ``flatten`` an upsampled row-major sequence is no upsampled image: refused.
+    """
+    kept = ctx.layout.kept_axis
+    if kept is None:
+        raise ctx.fail("upsamples rows and columns, which a flattened sequence cannot", {}, "use layout='height'.")
+    modes = {"bilinear": "linear", "bicubic": "linear"}
+    mode = modes.get(module.mode, module.mode)
+    if module.mode == "bicubic":
+        ctx.note("bicubic upsampling becomes linear in 1D (approximate)")
+        ctx.exact = False
+    size, factor = (_kept(v, kept) for v in (module.size, module.scale_factor))
+    align = module.align_corners if mode == "linear" else None
+    return nn.Upsample(size=size, scale_factor=factor, mode=mode, align_corners=align)
+
+
+def _kept(value: Any, kept: int) -> Any:
+    return value[kept] if isinstance(value, (tuple, list)) else value
+
+
 @register_converter(nn.AdaptiveAvgPool2d)
 def adaptive_avg_pool2d(module: nn.AdaptiveAvgPool2d, ctx: ModuleContext) -> nn.AdaptiveAvgPool1d:
     """AdaptiveAvgPool2d -> AdaptiveAvgPool1d (the kept axis' output size)."""

@@ -14,7 +14,7 @@ from timm import layers as tl
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
-from ..modules import LayerNorm1d
+from ..modules import Conv1dSame, LayerNorm1d
 from ._common import carry
 from .conv import conv1d_like, load_conv
 from .normalization import batch_norm1d
@@ -58,6 +58,23 @@ def _standardised(module: nn.Conv2d) -> torch.Tensor:
     return F.batch_norm(
         weight.reshape(1, module.out_channels, -1), None, None, training=True, momentum=0.0, eps=eps
     ).reshape_as(weight)
+
+
+@register_converter(tl.Conv2dSame)
+def conv2d_same(module: nn.Conv2d, ctx: ModuleContext) -> nn.Conv1d:
+    """Conv2dSame (TensorFlow's ``same``, padded from the input size) -> `Conv1dSame`, the kept axis' padding."""
+    plain = conv1d_like(module, ctx, padding=0)
+    new = Conv1dSame(
+        plain.in_channels,
+        plain.out_channels,
+        plain.kernel_size[0],
+        stride=plain.stride[0],
+        dilation=plain.dilation[0],
+        groups=plain.groups,
+        bias=plain.bias is not None,
+    )
+    load_conv(module, new, ctx)
+    return new
 
 
 @register_converter(tl.StdConv2d, tl.ScaledStdConv2d)
