@@ -229,10 +229,10 @@ def _layer_problem(layer: Any, fmt: str, int8: bool, backend: str) -> tuple[str,
             "remove training-time augmentation from the model before export (it is the identity at "
             "inference), e.g. convert a 2D model built without it.",
         )
-    if cls == "LayoutTransform" and backend == "torch":
+    if cls == "LayoutTransform" and backend == "torch" and fmt == "onnx":
+        # NOTE: probed: PyTorch's ONNX tracer hands the layer tensor sizes where it needs ints (litert-torch does not).
         return (
-            f"conv1dify's LayoutTransform does not trace for PyTorch's {'LiteRT' if fmt == 'litert' else 'ONNX'} "
-            "exporter",
+            "conv1dify's LayoutTransform does not trace for PyTorch's ONNX exporter",
             {"backend": backend},
             "export under TensorFlow (KERAS_BACKEND=tensorflow), or convert with keep_input=False and lay "
             "the data out with conv1dify.data.to_1d before it reaches the model.",
