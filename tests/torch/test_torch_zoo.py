@@ -14,6 +14,7 @@ import torch
 import torchvision
 
 import conv1dify.torch as ct
+from conv1dify import ConversionError
 
 from .torch_helpers import randomise_norms
 
@@ -69,6 +70,22 @@ SLOW = [
     ("torchvision", "resnext50_32x4d", 32),
     ("torchvision", "wide_resnet50_2", 32),
 ]
+# (name, layout) -> what the refusal names: a conversion that has no 1D form is refused, all at once, with a fix
+# timm marks NormFreeBlock, ConvMlp and LiteMLA as not traceable (shape and device branches), so they are leaves
+# that need a converter of their own; none is written yet (docs/torch.md, "Left to do").
+REFUSED = {
+    ("timm", "hrnet_w18_small", "flatten"): r"\(Upsample\): upsamples rows and columns.*Fix: use layout=",
+    **{
+        ("timm", name, layout): rf"\({module}\.{cls}\): no converter is registered.*register_converter\({cls}\)"
+        for name, module, cls in (
+            ("nf_resnet26", "timm.models.nfnet", "NormFreeBlock"),
+            ("vgg11", "timm.models.vgg", "ConvMlp"),
+            ("efficientvit_b0", "timm.models.efficientvit_mit", "LiteMLA"),
+        )
+        for layout in ("width", "flatten")
+    },
+}
+
 CASES = [pytest.param(*case, id=f"{case[0]}:{case[1]}") for case in CI] + [
     pytest.param(*case, id=f"{case[0]}:{case[1]}", marks=pytest.mark.slow) for case in SLOW
 ]
@@ -89,6 +106,10 @@ def build(source: str, name: str) -> torch.nn.Module:
 @pytest.mark.parametrize(("source", "name", "size"), CASES)
 def test_zoo_model_converts_runs_and_verifies(source, name, size, layout):
     model = randomise_norms(build(source, name)).eval()
+    if (source, name, layout) in REFUSED:
+        with pytest.raises(ConversionError, match=REFUSED[source, name, layout]):
+            ct.orchestrate(model, example_input=(3, size, size), layout=layout)
+        return
     conversion = ct.orchestrate(model, example_input=(3, size, size), layout=layout)
     module_1d = conversion.module
     x = torch.randn(2, *conversion.input_1d[1:])

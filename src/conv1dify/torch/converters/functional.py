@@ -299,7 +299,7 @@ def pool2d(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
     target = F.avg_pool1d if ctx.target is F.avg_pool2d else F.max_pool1d
     if ctx.target is F.avg_pool2d and rest.pop("divisor_override", None) is not None:
         raise ctx.fail("avg_pool1d has no divisor_override", {}, "use divisor_override=None.")
-    return target, (ctx.args[0], k, s, pad, values.get("ceil_mode", False)), rest
+    return target, (ctx.args[0], k, s, pad), {**rest, "ceil_mode": values.get("ceil_mode", False)}
 
 
 @register_converter(F.pad)
