@@ -15,6 +15,7 @@ BENCHMARKS = {
     "memory": ("benchmarks.memory", "peak memory converting EfficientNetB7 and ConvNeXtXLarge vs a budget"),
     "throughput": ("benchmarks.throughput", "converted vs hand-written 1D inference throughput"),
     "data": ("benchmarks.data_transforms", "throughput of the conv1dify.data layout transforms (GB/s)"),
+    "startup": ("benchmarks.startup", "CLI start-up times (help, usage errors, bad files, lists) vs import keras"),
     "export": ("benchmarks.export", "LiteRT/ONNX export: sizes, float vs int8, CPU latency, int8 accuracy on UCR"),
     "all": ("benchmarks.suite", "all of the above (--models targets: the quick run of make bench)"),
 }

@@ -80,3 +80,20 @@ def test_the_command_lists_the_benchmarks(capsys):
     assert "convert" in capsys.readouterr().out
     assert cli.main(["nope"]) == 2
     assert conversion.pick_models("targets") == list(conversion.TARGETS)
+
+
+def test_startup_times_the_fast_paths_against_import_keras(monkeypatch, tmp_path):
+    from benchmarks import startup
+
+    calls = []
+
+    def fake_time(argv, expected):
+        calls.append((argv[-1], expected))
+        return 0.4 if argv[1:] == ["-c", "import keras"] else (0.04 if "models" not in argv else 0.3)
+
+    monkeypatch.setattr(startup, "_time", fake_time)
+    result = startup.run(repeat=2)
+    assert len(calls) == 2 * (1 + len(result["rows"]))
+    text = startup.markdown(result)
+    assert "| conv1dify --help |" in text and "| 0.10 | no backend imported: holds |" in text
+    assert "| conv1dify models |" in text and "0.75 | < 0.5: misses |" in text
