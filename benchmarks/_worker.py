@@ -22,7 +22,7 @@ def build(name: str, input_shape: list[int] | None = None) -> Any:
     """A ``keras.applications`` model, ``weights=None``, without its head, at the size it was designed for."""
     import keras
 
-    from conv1dify.keras._sources import default_input_shape
+    from conv1dify._names import default_input_shape
 
     shape = tuple(input_shape) if input_shape else default_input_shape(name)
     return getattr(keras.applications, name)(weights=None, include_top=False, input_shape=shape)

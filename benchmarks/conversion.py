@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def application_names() -> list[str]:
-    from conv1dify.keras._sources import application_names as names
+    from conv1dify._names import application_names as names
 
     return names()
 

@@ -50,6 +50,10 @@ def check_source(source: str) -> None:
     path = Path(source)
     if path.suffix.lower() in MODEL_SUFFIXES or path.exists():
         check_model_file(path, source)
+    else:
+        from ._names import application_name
+
+        application_name(source)  # a typo in an architecture's name is said at once too
 
 
 def check_model_file(path: Path, source: str) -> None:

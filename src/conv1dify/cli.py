@@ -583,8 +583,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_models(args: argparse.Namespace) -> int:
-    _import_keras()
-    from .keras._sources import application_names, default_input_shape
+    from ._names import application_names, default_input_shape  # no backend: the list is answered at once
 
     for name in application_names():
         print(f"{name:20s} {default_input_shape(name)}")

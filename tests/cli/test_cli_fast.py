@@ -49,6 +49,7 @@ def test_help_needs_no_backend():
         (["convert", "VGG16"], "the following arguments are required: -o/--output. See: conv1dify convert --help"),
         (["inspect", "VGG16", "--weights", "summ"], "Did you mean sum?"),
         (["frobnicate"], "invalid choice 'frobnicate'"),
+        (["inspect", "ResNet05"], "Unknown model: not a file and not a keras.applications name. Received: 'ResNet05'."),
         (["convert", "ResNet50", "-o", "r.keras", "--channels", "6", "--input-length", "500"],
          "--input-length 500 and --channels 6 describe sequence data; say how the image model should read it. "
          "Received: no --layout. Fix: --layout width for (length, channels) windows"),
@@ -56,6 +57,13 @@ def test_help_needs_no_backend():
 )
 def test_usage_errors_are_one_line_with_a_hint(args, expected):
     assert expected in one_line_error(run_without_backends(*args))
+
+
+def test_models_lists_the_architectures_without_a_backend():
+    result = run_without_backends("models")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert len(names) == 40 and "ResNet50" in names and "EfficientNetB7" in names
 
 
 def test_a_missing_or_broken_file_is_refused_before_any_backend(tmp_path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
@@ -10,32 +9,7 @@ from typing import Any
 
 from .._errors import ConversionError
 from .._files import MODEL_SUFFIXES, check_model_file
-
-# NOTE: keras.applications builds include_top=False models with a variable input size; the CLI builds
-# them at the size each architecture was designed for, so the report shows real lengths.
-_DEFAULT_SIZES = {
-    "EfficientNetB1": 240, "EfficientNetB2": 260, "EfficientNetB3": 300, "EfficientNetB4": 380,
-    "EfficientNetB5": 456, "EfficientNetB6": 528, "EfficientNetB7": 600, "EfficientNetV2B1": 240,
-    "EfficientNetV2B2": 260, "EfficientNetV2B3": 300, "EfficientNetV2S": 384, "EfficientNetV2M": 480,
-    "EfficientNetV2L": 480, "InceptionV3": 299, "InceptionResNetV2": 299, "Xception": 299, "NASNetLarge": 331,
-}  # fmt: skip
-
-
-
-def application_names() -> list[str]:
-    """Names of every architecture in ``keras.applications``."""
-    import keras
-
-    return sorted(
-        n for n in dir(keras.applications) if n[:1].isupper() and callable(getattr(keras.applications, n))
-    )
-
-
-def default_input_shape(name: str) -> tuple[int, int, int]:
-    """The input size an application architecture was designed for."""
-    size = _DEFAULT_SIZES.get(name, 224)
-    return (size, size, 3)
-
+from .._names import application_name, default_input_shape
 
 # Keras' refusal to deserialize code in safe mode ("... passing `safe_mode=False` ...").
 _SAFE_MODE_REFUSAL = re.compile(r"safe_mode|arbitrary code execution", re.IGNORECASE)
@@ -84,14 +58,7 @@ def load_source(
     if path.suffix.lower() in MODEL_SUFFIXES or path.exists():
         model = load_model_file(source, safe_mode=safe_mode)
     else:
-        names = {n.lower(): n for n in application_names()}
-        name = names.get(source.lower())
-        if name is None:
-            close = difflib.get_close_matches(source, list(names.values()), n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(close)}?" if close else " Run `conv1dify models` for the list."
-            raise ConversionError(
-                f"Unknown model: not a file and not a keras.applications name. Received: {source!r}.{hint}"
-            )
+        name = application_name(source)
         build = getattr(keras.applications, name)
         shape = input_shape or default_input_shape(name)
         app_weights = "imagenet" if weights == "imagenet" else None
