@@ -21,6 +21,7 @@ _LAZY = {
     "LayerPlan": ".core.plan",
     "Status": ".core.plan",
     "conversion_record": ".keras._record",
+    "export": ".keras._export",
     "verify": ".keras._verify",
     "inspect": ".keras._inspect",
     "Inspection": ".keras._inspect",
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from .core.plan import LayerPlan, Status
     from .keras._context import LayerContext, carry_over
     from .keras._convert import Conversion, conversion, convert
+    from .keras._export import export
     from .keras._inspect import Inspection, LayerRow, inspect
     from .keras._record import conversion_record
     from .keras._registry import register_converter, registered_classes
