@@ -323,8 +323,11 @@ class _Builder:
         mapped: Any = fx.map_arg((new.args, new.kwargs), self._value)
         args_1d, kwargs_1d = mapped
         try:
-            with torch.no_grad(), modes_kept(self.root):
-                self.root.eval()
+            # NOTE: only the module that runs goes to eval (statistics untouched); the whole root per node was
+            # quadratic in the number of modules.
+            with torch.no_grad(), modes_kept(module_1d if module_1d is not None else nn.Module()):
+                if module_1d is not None:
+                    module_1d.eval()
                 value = run(*args_1d, **kwargs_1d)
         except Exception as exc:  # torch's own shape errors, reported against the 2D module or call
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
