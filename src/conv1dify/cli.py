@@ -544,6 +544,11 @@ def _given_options(args: argparse.Namespace) -> dict[str, Any]:
 def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    if not Path(args.source).suffix and not args.weights_2d:
+        raise _UsageError(
+            f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
+            "would be built with new random weights. Fix: pass the 2D model's .keras file, or --weights-2d FILE."
+        )
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
     check_source(args.model_1d)
     console = Console(stderr=True)
@@ -553,11 +558,6 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         from .keras._record import attach_record, read_record
         from .keras._verify import verify
         from .reports.documents import verification_table
-    if not Path(args.source).suffix and not args.weights_2d:
-        raise _UsageError(
-            f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
-            "would be built with new random weights. Fix: pass the 2D model's .keras file, or --weights-2d FILE."
-        )
     with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
         model_2d = _load_2d(args, console)
         from .keras._sources import load_model_file

@@ -142,7 +142,8 @@ print("OK", keras.backend.backend())
 
 
 def test_only_the_tf_data_module_imports_tensorflow():
-    """Outside ``_tfdata.py``, TensorFlow appears only under ``if TYPE_CHECKING:`` (for annotations)."""
+    """Outside ``_tfdata.py``, TensorFlow appears only under ``if TYPE_CHECKING:`` (for annotations), and in the
+    export paths that run only under the TensorFlow backend (LiteRT's converter lives in TensorFlow)."""
     import ast
 
     found = []
@@ -164,7 +165,8 @@ def test_only_the_tf_data_module_imports_tensorflow():
             )
             if any(n.split(".")[0] == "tensorflow" for n in names) and id(node) not in typing_only:
                 found.append(f"{path.relative_to(SRC)}:{node.lineno}")
-    assert found and all(f.startswith("_tfdata.py:") for f in found), found
+    assert found and all(f.startswith(("keras/_tfdata.py:", "keras/_export.py:")) for f in found), found
+    assert any(f.startswith("keras/_tfdata.py:") for f in found)
 
 
 @pytest.mark.parametrize(
