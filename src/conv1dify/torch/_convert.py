@@ -16,7 +16,7 @@ import torch
 from torch import fx, nn
 
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
-from ._core import STRATEGIES, ConversionError, Layout, Problem, SizePolicy, check_policy, get_layout
+from ._core import ConversionError, Layout, Problem, SizePolicy, check_policy, get_layout, resolve_strategy
 from ._registry import CallContext, ModuleContext, Shape, get_converter, qualified, tensor_shape
 from ._trace import modes_kept, propagate_shapes, trace
 
@@ -72,29 +72,6 @@ class Conversion:
     records: list[NodeRecord]
     input_2d: Shape
     input_1d: Shape
-
-
-def resolve_strategy(weights: str | None, layout: Layout, policy: SizePolicy) -> str | None:
-    """The weight strategy to apply: ``auto`` resolved for the layout, and combinations that cannot work refused.
-
-    NOTE: the same rule as the Keras frontend's; it moves to the core with the plan (issue 15).
-    """
-    if weights is None:
-        return None
-    if weights not in STRATEGIES:
-        raise ConversionError(
-            f"Unknown weight strategy. Expected one of {', '.join(STRATEGIES)} or None. Received: weights={weights!r}"
-        )
-    if weights == "auto":
-        if layout.name != "flatten":
-            return "sum"
-        return "flatten" if policy == "area" else "center"
-    if weights == "flatten" and (layout.name != "flatten" or policy != "area"):
-        raise ConversionError(
-            "weights='flatten' lays a kh x kw kernel out as kh*kw taps, which needs layout='flatten' and "
-            f"sizes='area'. Received: layout={layout.name!r}, sizes={policy!r}. Fix: use those, or weights='sum'."
-        )
-    return weights
 
 
 def _example(module: nn.Module, example_input: Any) -> torch.Tensor:

@@ -13,6 +13,7 @@ from ..core.weights import (
     kernel_flatten,
     kernel_mean,
     kernel_sum,
+    resolve_strategy,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "kernel_mean",
     "kernel_sum",
     "resolve_size",
+    "resolve_strategy",
 ]
