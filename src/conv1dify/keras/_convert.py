@@ -577,8 +577,6 @@ class _Rewriter:
             claim = Claim(declared.identity if declared.identity != Identity.NONE else claim.identity,
                           declared.exact, declared.reason)
         fresh = converted.fresh
-        if weighted and self.strategy is None:
-            fresh = "weights=None: fresh initialisation"
         return LayerRecord(
             op_path,
             op,
@@ -671,7 +669,8 @@ class _Rewriter:
         ``how`` is ``"copy"`` when every weight keeps its shape in 1D, else the weight strategy.
         """
         if not self._carries(op):
-            return None, None
+            # weights=None leaves every weighted layer fresh; a layer without weights has none to carry
+            return None, ("weights=None: fresh initialisation" if getattr(op, "weights", None) else None)
         weighted = [layer for layer in new_layers if getattr(layer, "weights", None)]
         if len(weighted) != 1:
             # never silently: several weighted 1D layers for one 2D layer have no transfer rule yet
