@@ -4,6 +4,7 @@ Each command runs in a subprocess where TensorFlow, Keras, JAX and torch cannot 
 needed a backend would fail here instead of taking seconds.
 """
 
+import json
 import subprocess
 import sys
 
@@ -78,3 +79,39 @@ def test_a_missing_or_broken_file_is_refused_before_any_backend(tmp_path):
     line = one_line_error(run_without_backends("convert", "VGG16", "-o", str(tmp_path / "out.keras")))
     assert "already exists" in line and "--force" in line
     assert not (tmp_path / "m1d.keras").exists()
+
+
+def test_layers_lists_the_converters_without_a_backend():
+    result = run_without_backends("layers")
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()]
+    assert "keras.layers.Conv2D" in names and "keras.ops.split" in names
+    assert len(names) == len(set(names))
+
+
+def test_the_static_layer_list_is_the_live_registry():
+    # NOTE: the reference is the registry itself, filled by importing the converters in a fresh process (tests in
+    # this one may have registered their own classes); on a mismatch, python -m conv1dify._layer_names rewrites it.
+    from importlib.metadata import version
+
+    from conv1dify import _layer_names
+
+    script = "import json; from conv1dify._layer_names import live_rows; print(json.dumps(live_rows()))"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    live = [tuple(row) for row in json.loads(done.stdout.splitlines()[-1])]
+    assert version("keras") == _layer_names.KERAS_VERSION, "regenerate: python -m conv1dify._layer_names"
+    assert list(_layer_names.LAYERS) == live, "regenerate: python -m conv1dify._layer_names"
+    assert _layer_names.rows() == live
+
+
+def test_layers_reads_the_live_registry_under_another_keras_release(monkeypatch, capsys):
+    from conv1dify import _layer_names
+    from conv1dify.cli import main
+
+    monkeypatch.setattr(_layer_names, "KERAS_VERSION", "0.0.0")
+    assert _layer_names.rows() is None
+    monkeypatch.setattr(_layer_names, "LAYERS", (("keras.layers.NotAConverter", "nowhere"),))
+    assert main(["layers"]) == 0
+    out = capsys.readouterr().out
+    assert "keras.layers.Conv2D" in out and "NotAConverter" not in out
