@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ._convert import Conversion, NodeRecord, convert, orchestrate
 from ._registry import CallContext, ModuleContext, register_converter, registered
+from ._save import conversion_record, load, save
 from ._verify import verify
 
 __all__ = [
@@ -22,9 +23,12 @@ __all__ = [
     "Conversion",
     "ModuleContext",
     "NodeRecord",
+    "conversion_record",
     "convert",
+    "load",
     "orchestrate",
     "register_converter",
     "registered",
+    "save",
     "verify",
 ]
