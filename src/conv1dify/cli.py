@@ -55,6 +55,7 @@ exit codes: 0 ok, 1 verification mismatch (--verify), 2 usage or input error, 3 
 """
 
 REPORT_FORMATS = (".md", ".json", ".html")
+SUMMARY_HELP = "print a few lines (totals, warnings, verdict) instead of the table"
 PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
@@ -172,7 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Options of the commands that convert and report (convert, inspect).
     reports = _Parser(add_help=False)
-    reports.add_argument("--verify", action="store_true", help="verify the 1D model layer by layer; exit 1 on mismatch")
+    reports.add_argument(
+        "--verify", action="store_true", help="verify layer by layer, as a column of the table; exit 1 on mismatch"
+    )
+    reports.add_argument("--summary", action="store_true", help=SUMMARY_HELP)
     reports.add_argument("--report", metavar="FILE", help="also write the report to FILE.md, FILE.json or FILE.html")
     reports.add_argument("--plot", metavar="FILE", help="also draw receptive fields and lengths to FILE.png/.svg/.pdf")
 
@@ -216,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("-o", "--output", required=True, metavar="FIG.png", help="where to write the figure")
     plot.add_argument("-f", "--force", action="store_true", help="overwrite FIG if it exists")
-    plot.set_defaults(func=_cmd_plot, report=None, verify=False)
+    plot.set_defaults(func=_cmd_plot, report=None, verify=False, summary=False)
 
     verify = sub.add_parser(
         "verify",
@@ -228,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("model_1d", metavar="MODEL_1D", help="the converted .keras file")
+    verify.add_argument("--summary", action="store_true", help="print the verdict and the mismatches, not the table")
     verify.set_defaults(func=_cmd_verify)
 
     _add_export_parser(sub)
@@ -378,7 +383,7 @@ def _finish(
     lines: Sequence[str] = (),
 ) -> int:
     """What every converting command ends with: verify, report files, figure, stdout, exit code."""
-    from .reports.documents import inspection_dict, inspection_table, verification_table, write_report
+    from .reports.documents import inspection_dict, inspection_summary, inspection_table, write_report
 
     verification = None
     if args.verify:
@@ -399,14 +404,15 @@ def _finish(
         print(json.dumps({**inspection_dict(inspection, verification), **(fields or {})}, indent=2))
     elif not args.quiet:
         stdout = _stdout()
-        stdout.print(inspection_table(inspection))
+        if args.summary:
+            stdout.print(inspection_summary(inspection, verification), markup=False, highlight=False, soft_wrap=True)
+        else:
+            stdout.print(inspection_table(inspection, verification))
         for line in lines:
             stdout.print(line)
         for flag in ("report", "plot"):
             if getattr(args, flag):
                 stdout.print(f"wrote {getattr(args, flag)}")
-        if verification is not None:
-            stdout.print(verification_table(verification))
     return _verification_exit(verification)
 
 
@@ -557,7 +563,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         _import_keras()
         from .keras._record import attach_record, read_record
         from .keras._verify import verify
-        from .reports.documents import verification_table
+        from .reports.documents import verification_summary, verification_table
     with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
         model_2d = _load_2d(args, console)
         from .keras._sources import load_model_file
@@ -577,6 +583,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         verification = verify(model_2d, model_1d, **checks, **given)
     if args.json:
         print(json.dumps(verification.to_dict(), indent=2))
+    elif args.summary:
+        _stdout().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
     elif not args.quiet:
         Console(width=None if sys.stdout.isatty() else 180).print(verification_table(verification))
     return _verification_exit(verification)
@@ -754,6 +762,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
+        return EXIT_USAGE
+    if getattr(args, "summary", False) and (args.json or args.quiet):
+        flag = "--json" if args.json else "--quiet"
+        print(f"conv1dify: error: --summary and {flag} are two ways to print; pass one. See: conv1dify "
+              f"{args.command} --help", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
     try:
         return int(args.func(args))

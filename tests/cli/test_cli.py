@@ -133,7 +133,13 @@ def test_convert_verify_then_verify_a_corrupted_model(tmp_path):
     options = ["--layout", "width", "--weights", "sum"]
     result = run("convert", str(source), "-o", str(out), *options, "--verify")
     assert result.returncode == 0, result.stderr
-    assert "exact: 4, mismatch: 0" in result.stdout  # c1, bn, c2, gap
+    # one table: the verification is a column of it, with the verdict in the totals row and the caption
+    assert "verified: 4 exact, largest error of an exact layer" in result.stdout  # c1, bn, c2, gap
+    assert result.stdout.count("│ c2 ") == 1 and "2D class" not in result.stdout
+    c2 = next(line for line in result.stdout.splitlines() if line.startswith("│ c2 "))
+    assert c2.split("│")[-2].strip().startswith("exact ")
+    total = next(line for line in result.stdout.splitlines() if line.startswith("│ total "))
+    assert total.split("│")[-2].strip() == "verified"
 
     # corrupt c2's kernel inside the saved file (a Keras re-save would drop the conversion record)
     bad = tmp_path / "bad_1d.keras"
@@ -153,6 +159,11 @@ def test_convert_verify_then_verify_a_corrupted_model(tmp_path):
     report = json.loads(result.stdout)
     assert report["ok"] is False and report["layout"] == "width" and report["weights"] == "sum"
     assert [row["path"] for row in report["layers"] if row["status"] == "mismatch"] == ["cnn/c2"]
+    summary = run("verify", str(source), str(bad), "--summary")
+    assert summary.returncode == 1, summary.stderr
+    lines = summary.stdout.splitlines()
+    assert lines[1].startswith("  verdict     MISMATCH: 3 exact, 1 mismatch") and len(lines) == 3, summary.stdout
+    assert lines[2].strip().startswith("[mismatch] cnn/c2 (max abs ")
 
 
 def test_verify_refuses_an_architecture_name_without_its_weights(tmp_path):

@@ -50,6 +50,7 @@ def test_help_needs_no_backend():
         (["convert", "VGG16"], "the following arguments are required: -o/--output. See: conv1dify convert --help"),
         (["inspect", "VGG16", "--weights", "summ"], "Did you mean sum?"),
         (["frobnicate"], "invalid choice 'frobnicate'"),
+        (["inspect", "VGG16", "--summary", "-q"], "--summary and --quiet are two ways to print; pass one."),
         (["inspect", "ResNet05"], "Unknown model: not a file and not a keras.applications name. Received: 'ResNet05'."),
         (["convert", "ResNet50", "-o", "r.keras", "--channels", "6", "--input-length", "500"],
          "--input-length 500 and --channels 6 describe sequence data; say how the image model should read it. "

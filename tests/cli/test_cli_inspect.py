@@ -112,3 +112,20 @@ def test_quiet_prints_nothing_and_help_documents_exit_codes(tmp_path):
     for command in ("inspect", "plot", "convert"):
         help_text = run(command, "--help").stdout
         assert "exit codes: 0 ok, 1 verification mismatch" in help_text
+
+
+def test_summary_prints_totals_warnings_and_the_verdict(small_model, tmp_path):
+    result = run("inspect", "VGG16", "--input-shape", "64,64,3", "--layout", "flatten", "--sizes", "first", "--summary")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("vgg16 -> vgg16_1d   layout=flatten  sizes=first") and "┃" not in result.stdout
+    assert "  layers      18 2D calls -> 18 1D layers" in lines
+    assert "  parameters  14,714,688 -> 4,907,712" in lines  # VGG16's 14.7 M, its 3x3 kernels summed to 3 taps
+    warning = next(line for line in lines if line.startswith("  warnings    [receptive-field] block4_conv1: "))
+    assert warning.endswith("Fix: larger kernels (sizes='area')."), "a warning is one line, not wrapped"
+    out = tmp_path / "small_1d.keras"
+    result = run("convert", str(small_model), "-o", str(out), "--layout", "height", "--verify", "--summary")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "  verdict     verified: 5 exact, largest error of an exact layer " in lines[-2]
+    assert lines[-1].startswith(f"wrote {out} (") and len(lines) == 9, result.stdout

@@ -18,7 +18,17 @@ from .format import SIZE_KEYS, fmt_shape, format_rf, human
 if TYPE_CHECKING:
     from .inspection import Inspection, LayerRow
 
-__all__ = ["fmt_shape", "inspection_dict", "inspection_html", "inspection_markdown", "inspection_table", "write_report"]
+__all__ = [
+    "fmt_shape",
+    "inspection_dict",
+    "inspection_html",
+    "inspection_markdown",
+    "inspection_summary",
+    "inspection_table",
+    "verification_summary",
+    "verification_table",
+    "write_report",
+]
 
 
 def _fmt_sizes(sizes: dict[str, list[int]]) -> str:
@@ -111,21 +121,115 @@ def _title(inspection: Inspection) -> str:
     )
 
 
-def inspection_table(inspection: Inspection) -> Table:
-    """The side-by-side table: one row per 2D layer call, totals, then the legend and the warnings."""
+def inspection_table(inspection: Inspection, verification: Any = None) -> Table:
+    """The side-by-side table: one row per 2D layer call, totals, then the legend and the warnings.
+
+    With a `Verification` of the same conversion, a ``verified`` column gives each layer's measured status and
+    largest absolute error, and the caption the verdict: one table, not a second one row for row.
+    """
     table = Table(title=_title(inspection), title_justify="left", caption=LEGEND, caption_justify="left")
     for name, justify in COLUMNS:
         table.add_column(name, justify=justify, overflow="fold" if name == "layer" else "ellipsis")  # type: ignore[arg-type]
+    checks = _checks_by_path(verification)
+    if verification is not None:
+        table.add_column("verified", justify="left")
     for row in inspection.rows:
-        table.add_row(*_cells(inspection, row, markup=True))
+        cells = _cells(inspection, row, markup=True)
+        if verification is not None:
+            check = checks.pop(row.path, None)
+            cells.append(_check_cell(check, markup=True) if check else "")
+        table.add_row(*cells)
+    if checks:  # checks of no single layer: the whole model
+        table.add_section()
+        for path, check in checks.items():
+            table.add_row(path, check.class_2d, "", check.class_1d, *[""] * (len(COLUMNS) - 4),
+                          _check_cell(check, markup=True))  # fmt: skip
     table.add_section()
-    table.add_row(*_total_cells(inspection), style="bold")
+    table.add_row(*_total_cells(inspection), *([_verdict(verification)] if verification else []), style="bold")
+    root = inspection.source + "/"
     if inspection.warnings:
-        root = inspection.source + "/"
         table.caption = (table.caption or "") + "\nwarnings:\n" + "\n".join(
             f"  [{w.kind}] {w.path.removeprefix(root)}: {escape(w.message)}" for w in inspection.warnings
         )
+    if verification is not None:
+        table.caption = (table.caption or "") + "\n" + escape(_verification_line(verification))
+        troubles = [c for c in verification.checks if c.status in ("mismatch", "unchecked") and c.detail]
+        table.caption += "".join(f"\n  [{c.status}] {c.path.removeprefix(root)}: {escape(c.detail)}" for c in troubles)
     return table
+
+
+def _checks_by_path(verification: Any) -> dict[str, Any]:
+    return {} if verification is None else {c.path: c for c in verification.checks}
+
+
+def _check_cell(check: Any, markup: bool) -> str:
+    """``exact 3.1e-07``: the measured status and the largest absolute error."""
+    status = str(check.status)
+    text = status if check.max_abs is None else f"{status} {check.max_abs:.1e}"
+    if status == "mismatch":
+        text = text.upper()
+    return f"[{_STATUS_STYLE.get(status, '')}]{text}[/]" if markup else text
+
+
+def _verdict(verification: Any) -> str:
+    return {"verified": "verified", "mismatch": "MISMATCH", "unverified": "nothing proven"}[verification.verdict]
+
+
+def _verification_line(verification: Any) -> str:
+    tolerances = f"atol={verification.atol:g}, rtol={verification.rtol:g}"
+    return f"verification ({tolerances}): {_verification_result(verification)}"
+
+
+def _verification_result(verification: Any) -> str:
+    """``verified: 5 exact, 1 approximate, largest error of an exact layer 2.4e-07``."""
+    counts = ", ".join(f"{v} {k}" for k, v in verification.counts.items() if v)
+    worst = max((c.max_abs for c in verification.checks if c.status == "exact" and c.max_abs is not None),
+                default=None)  # fmt: skip
+    error = "" if worst is None else f", largest error of an exact layer {worst:.1e}"
+    return f"{_verdict(verification)}: {counts or 'nothing checked'}{error}"
+
+
+def inspection_summary(inspection: Inspection, verification: Any = None, *, max_warnings: int = 5) -> str:
+    """A few lines between the full table and nothing: the conversion, totals, warnings and the verdict."""
+    t = inspection.totals
+    root = inspection.source + "/"
+    lines = [
+        _title(inspection),
+        f"  layers      {t['layers_2d']} 2D calls -> {t['layers_1d']} 1D layers",
+        f"  parameters  {t['params_2d']:,} -> {t['params_1d']:,}",
+        f"  MACs        {human(t['macs_2d'])} -> {human(t['macs_1d'])} per sample",
+        f"  receptive   {format_rf(t['receptive_field_2d'])} px -> {format_rf(t['receptive_field_1d'])} samples"
+        + (f" (at {t['receptive_field_at'].removeprefix(root)})" if t["receptive_field_at"] else ""),
+        f"  weights     {t['exact']} exact, {t['approximate']} approximate, {t['fresh']} fresh",
+    ]
+    warnings = inspection.warnings
+    if not warnings:
+        lines.append("  warnings    none")
+    for i, w in enumerate(warnings[:max_warnings]):
+        lines.append(f"  {'warnings' if i == 0 else '':10s}  [{w.kind}] {w.path.removeprefix(root)}: {w.message}")
+    if len(warnings) > max_warnings:
+        lines.append(f"{'':14s}... and {len(warnings) - max_warnings} more (the full table lists them)")
+    if verification is not None:
+        lines += _verification_summary_lines(verification, root)
+    return "\n".join(lines)
+
+
+def verification_summary(verification: Any) -> str:
+    """The verdict of a verification in a few lines: counts, largest error, and every mismatching layer."""
+    return "\n".join(
+        [f"verification   layout={verification.layout}  weights={verification.weights}",
+         *_verification_summary_lines(verification, "")]
+    )  # fmt: skip
+
+
+def _verification_summary_lines(verification: Any, root: str) -> list[str]:
+    lines = [f"  verdict     {_verification_result(verification)}"]
+    for check in verification.checks:
+        if check.status in ("mismatch", "unchecked"):
+            error = "" if check.max_abs is None else f" (max abs {check.max_abs:.1e})"
+            detail = f": {check.detail}" if check.detail else ""
+            lines.append(f"{'':14s}[{check.status}] {check.path.removeprefix(root)}{error}{detail}")
+    return lines
 
 
 def inspection_markdown(inspection: Inspection, verification: Any = None) -> str:
