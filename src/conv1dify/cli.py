@@ -54,6 +54,32 @@ examples:
 exit codes: 0 ok, 1 verification mismatch (--verify), 2 usage or input error, 3 nothing verified.
 """
 
+VERIFY_SOURCE_HELP = (
+    "the 2D model MODEL_1D was converted from: a .keras/.h5 file (for a keras.applications model, the one "
+    "convert --save-2d wrote), not an application name, which would be built with new random weights"
+)
+
+VERIFY_DESCRIPTION = """\
+Check MODEL_1D against SOURCE, layer by layer. Exit code 1 on any mismatch.
+
+SOURCE is the 2D model as a .keras/.h5 file. For a keras.applications model, keep the one convert built:
+  conv1dify convert VGG16 -o vgg16_1d.keras --save-2d vgg16_2d.keras
+
+The conversion options (layout, order, sizes, weights, ...) and the plan of every layer come from the conversion
+record MODEL_1D carries in its saved config; options given beside it must agree with it. A model without a record
+(a plain Keras re-save drops it) needs them as flags: at least --layout and --weights.
+"""
+
+VERIFY_EXAMPLES = """\
+examples:
+  conv1dify verify my_cnn.keras my_cnn_1d.keras              # options from MODEL_1D's conversion record
+  conv1dify convert VGG16 -o vgg16_1d.keras --save-2d vgg16_2d.keras
+  conv1dify verify vgg16_2d.keras vgg16_1d.keras --summary   # later: the 2D model convert built, kept
+  conv1dify verify my_cnn.keras resaved_1d.keras --layout width --weights sum   # no record: say how
+
+exit codes: 0 ok, 1 verification mismatch, 2 usage or input error, 3 nothing verified (no layer proven exact).
+"""
+
 REPORT_FORMATS = (".md", ".json", ".html")
 SUMMARY_HELP = "print a few lines (totals, warnings, verdict) instead of the table"
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -99,19 +125,10 @@ def _positive(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="conv1dify",
-        description="Turn 2D Keras CNNs into 1D CNNs for time series, audio and sensor data.",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    # Options shared by every command that converts (and verify, for a model that carries no conversion record).
+def _options_parser(source_help: str) -> argparse.ArgumentParser:
+    """Options shared by every command that converts (and verify, for a model that carries no conversion record)."""
     options = _Parser(add_help=False)
-    options.add_argument("source", metavar="SOURCE", help="a .keras/.h5 file, or a keras.applications name")
+    options.add_argument("source", metavar="SOURCE", help=source_help)
     options.add_argument(
         "--layout", choices=LAYOUT_NAMES, default=None, help="how 2D data becomes 1D (default: flatten)"
     )
@@ -170,6 +187,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     options.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
     options.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    return options
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="conv1dify",
+        description="Turn 2D Keras CNNs into 1D CNNs for time series, audio and sensor data.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    options = _options_parser("a .keras/.h5 file, or a keras.applications name (conv1dify models)")
 
     # Options of the commands that convert and report (convert, inspect).
     reports = _Parser(add_help=False)
@@ -195,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=_export_path,
         metavar="OUT.tflite|OUT.onnx",
         help="also export the 1D model to LiteRT or ONNX and check it in its runtime (see: conv1dify export -h)",
+    )
+    convert.add_argument(
+        "--save-2d",
+        metavar="SOURCE.keras",
+        help="also write the 2D model as built (a keras.applications SOURCE), so `conv1dify verify` can run later",
     )
     convert.set_defaults(func=_cmd_convert)
 
@@ -224,11 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = sub.add_parser(
         "verify",
-        parents=[options],
+        parents=[_options_parser(VERIFY_SOURCE_HELP)],
         help="check a converted model layer by layer against its 2D source",
-        description="Check MODEL_1D against SOURCE, layer by layer, for the conversion options given "
-        "(the ones MODEL_1D was converted with). Exit code 1 on any mismatch.",
-        epilog=EXAMPLES,
+        description=VERIFY_DESCRIPTION,
+        epilog=VERIFY_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     verify.add_argument("model_1d", metavar="MODEL_1D", help="the converted .keras file")
@@ -295,15 +330,28 @@ def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
         yield
 
 
-def _check_output(path: Path, force: bool) -> None:
+def _check_output(path: Path, force: bool, flag: str = "-o") -> None:
     if path.suffix != ".keras":
-        raise _UsageError(f"the output must end in .keras. Received: -o {str(path)!r}")
+        raise _UsageError(f"the output must end in .keras. Received: {flag} {str(path)!r}")
     if path.is_dir():
         raise _UsageError(f"{str(path)!r} is a folder. Fix: give a file name ending in .keras.")
     if path.exists() and not force:
         raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
     if not path.parent.is_dir():
-        raise _UsageError(f"the output folder does not exist. Received: -o {str(path)!r}")
+        raise _UsageError(f"the output folder does not exist. Received: {flag} {str(path)!r}")
+
+
+def _check_save_2d(args: argparse.Namespace, out: Path) -> Path | None:
+    """``--save-2d``: a new .keras file, not the 1D output and not SOURCE itself."""
+    if args.save_2d is None:
+        return None
+    path = Path(args.save_2d)
+    _check_output(path, args.force, "--save-2d")
+    if path.resolve() == out.resolve():
+        raise _UsageError(f"--save-2d and -o name the same file. Received: {args.save_2d!r}. Fix: two file names.")
+    if Path(args.source).exists() and path.resolve() == Path(args.source).resolve():
+        raise _UsageError(f"--save-2d would overwrite SOURCE, the 2D model itself. Received: {args.save_2d!r}")
+    return path
 
 
 def _save_atomically(model: Any, path: Path) -> None:
@@ -435,6 +483,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 
     out = Path(args.output)
     _check_output(out, args.force)
+    source_2d = _check_save_2d(args, out)
     _check_extra_outputs(args)
     console = Console(stderr=True)
     progress = not (args.quiet or args.json)
@@ -443,9 +492,16 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     exported = _export_converted(args, inspection.model, console, progress)
     with _status(console, f"Writing {out}...", progress):
         _save_atomically(inspection.model, out)
-    wrote = f"wrote {out} ({inspection.model.count_params():,} parameters)"
+    wrote = [f"wrote {out} ({inspection.model.count_params():,} parameters)"]
     fields, lines, export_code = exported
-    code = _finish(args, console, progress, model, inspection, {"output": str(out), **fields}, [wrote, *lines])
+    fields = {"output": str(out), **fields}
+    if source_2d is not None:
+        with _status(console, f"Writing {source_2d}...", progress):
+            _save_atomically(model, source_2d)
+        wrote.append(f"wrote {source_2d} (the 2D source, {model.count_params():,} parameters; later: conv1dify "
+                     f"verify {source_2d} {out})")  # fmt: skip
+        fields["source_2d"] = str(source_2d)
+    code = _finish(args, console, progress, model, inspection, fields, [*wrote, *lines])
     return EXIT_MISMATCH if EXIT_MISMATCH in (code, export_code) else code
 
 
@@ -553,7 +609,8 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     if not Path(args.source).suffix and not args.weights_2d:
         raise _UsageError(
             f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
-            "would be built with new random weights. Fix: pass the 2D model's .keras file, or --weights-2d FILE."
+            "would be built with new random weights. Fix: pass the 2D model's .keras file (convert --save-2d FILE "
+            "keeps the one it built), or --weights-2d FILE."
         )
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
     check_source(args.model_1d)

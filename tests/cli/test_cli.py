@@ -168,3 +168,15 @@ def test_convert_verify_then_verify_a_corrupted_model(tmp_path):
 
 def test_verify_refuses_an_architecture_name_without_its_weights(tmp_path):
     assert_one_line_error(run("verify", "VGG16", str(tmp_path / "x.keras")), "new random weights")
+
+
+def test_convert_keeps_the_2d_application_it_built_for_a_later_verify(tmp_path):
+    out, source = tmp_path / "v1d.keras", tmp_path / "v2d.keras"
+    shape = ["--input-shape", "32,32,3", "--layout", "width"]
+    result = run("convert", "VGG16", "-o", str(out), "--save-2d", str(source), *shape, "--summary")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {source} (the 2D source, 14,714,688 parameters" in result.stdout
+    assert keras.models.load_model(source).count_params() == 14_714_688  # VGG16 without its head
+    result = run("verify", str(source), str(out), "--summary")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("  verdict     verified: 18 exact"), result.stdout

@@ -51,6 +51,9 @@ def test_help_needs_no_backend():
         (["inspect", "VGG16", "--weights", "summ"], "Did you mean sum?"),
         (["frobnicate"], "invalid choice 'frobnicate'"),
         (["inspect", "VGG16", "--summary", "-q"], "--summary and --quiet are two ways to print; pass one."),
+        (["convert", "VGG16", "-o", "m.keras", "--save-2d", "m.keras"], "--save-2d and -o name the same file."),
+        (["convert", "VGG16", "-o", "m.keras", "--save-2d", "m.h5"], "the output must end in .keras. Received: "
+         "--save-2d 'm.h5'"),
         (["inspect", "ResNet05"], "Unknown model: not a file and not a keras.applications name. Received: 'ResNet05'."),
         (["convert", "ResNet50", "-o", "r.keras", "--channels", "6", "--input-length", "500"],
          "--input-length 500 and --channels 6 describe sequence data; say how the image model should read it. "
@@ -116,3 +119,14 @@ def test_layers_reads_the_live_registry_under_another_keras_release(monkeypatch,
     assert main(["layers"]) == 0
     out = capsys.readouterr().out
     assert "keras.layers.Conv2D" in out and "NotAConverter" not in out
+
+
+def test_verify_help_says_what_source_may_be_and_where_the_options_come_from():
+    result = run_without_backends("verify", "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "not an application name" in text and "convert --save-2d" in text
+    assert "conversion record MODEL_1D carries" in text and "at least --layout and --weights" in text
+    assert "conv1dify verify vgg16_2d.keras vgg16_1d.keras" in text
+    convert = " ".join(run_without_backends("convert", "--help").stdout.split())
+    assert "--save-2d SOURCE.keras" in convert
