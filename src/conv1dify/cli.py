@@ -388,6 +388,7 @@ def _stdout() -> Any:
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:
     """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
+    _refuse_lambda_layers(args.source)
     _check_sequence_layout(args)
     with _status(console, "Loading Keras...", progress):
         _import_keras()
@@ -554,6 +555,62 @@ def _load_2d(args: argparse.Namespace, console: Any) -> Any:
         weights=args.weights_2d,
         safe_mode=not args.unsafe,
     )
+
+
+def _refuse_lambda_layers(source: str) -> None:
+    """A model file with Lambda layers cannot convert, whatever the flags: say so once, before Keras loads.
+
+    NOTE: Keras' safe mode refuses to load a Lambda's code, and the refusal used to suggest --unsafe, whose run then
+    ended in "a Lambda layer holds arbitrary code that conv1dify cannot read or rewrite": two slow round trips to
+    learn that no flag helps. The saved config is JSON, so the layers are found without running any of their code.
+    """
+    names = _lambda_layers(Path(source))
+    if names:
+        shown = ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        raise _UsageError(
+            f"{source!r} holds {len(names)} Lambda layer{'s' if len(names) > 1 else ''} ({shown}): Python code that "
+            "conv1dify cannot read or rewrite, so no option converts it (--unsafe would only let Keras load it). "
+            "Fix: replace each Lambda with a layer class and register a converter for it, then convert from "
+            "Python (docs/extending.md)."
+        )
+
+
+def _lambda_layers(path: Path) -> list[str]:
+    """Names of the Lambda layers in a saved model's config (``.keras`` or ``.h5``), nested models included."""
+    text: str | bytes | None = None
+    try:
+        if path.suffix.lower() == ".keras":
+            import zipfile
+
+            with zipfile.ZipFile(path) as archive:
+                text = archive.read("config.json")
+        elif path.suffix.lower() in (".h5", ".hdf5"):
+            import h5py
+
+            with h5py.File(path, "r") as handle:
+                text = handle.attrs.get("model_config")
+    except (OSError, KeyError, ValueError, ImportError):
+        return []  # unreadable here: Keras' loader says what is wrong
+    if text is None:
+        return []
+    try:
+        config = json.loads(text)
+    except ValueError:
+        return []
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("class_name") == "Lambda" and isinstance(node.get("config"), dict):
+                found.append(str(node["config"].get("name", "?")))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return found
 
 
 def _check_sequence_layout(args: argparse.Namespace) -> None:

@@ -130,3 +130,22 @@ def test_verify_help_says_what_source_may_be_and_where_the_options_come_from():
     assert "conv1dify verify vgg16_2d.keras vgg16_1d.keras" in text
     convert = " ".join(run_without_backends("convert", "--help").stdout.split())
     assert "--save-2d SOURCE.keras" in convert
+
+
+def test_a_lambda_layer_is_refused_once_with_what_will_work(tmp_path):
+    # NOTE: a real Keras save (nested in a Sequential inside a Functional model, as .keras and .h5); the CLI reads
+    # the saved config as JSON, with no backend and without running the Lambda's code.
+    import keras
+
+    inner = keras.Sequential([keras.layers.Conv2D(2, 3), keras.layers.Lambda(lambda t: t * 2.0, name="double")])
+    x = keras.Input((8, 8, 1))
+    model = keras.Model(x, keras.layers.Lambda(lambda t: t + 1.0, name="shift")(inner(x)))
+    for suffix in ("keras", "h5"):
+        model.save(tmp_path / f"lam.{suffix}")
+        for extra in ([], ["--unsafe"]):
+            line = one_line_error(run_without_backends("inspect", str(tmp_path / f"lam.{suffix}"), *extra))
+            assert f"lam.{suffix}' holds 2 Lambda layers ('double', 'shift')" in line
+            assert "no option converts it (--unsafe would only let Keras load it)" in line
+            assert "Fix: replace each Lambda with a layer class and register a converter" in line
+    line = one_line_error(run_without_backends("convert", str(tmp_path / "lam.keras"), "-o", str(tmp_path / "o.keras")))
+    assert "Lambda" in line and not (tmp_path / "o.keras").exists()
