@@ -26,6 +26,7 @@ CI = [
     ("timm", "convnext_atto", 32),
     ("timm", "lcnet_035", 32),
     ("timm", "ecaresnet26t", 32),
+    ("timm", "efficientvit_b0", 64),
     ("torchvision", "resnet18", 32),
     ("torchvision", "mobilenet_v3_small", 32),
     ("torchvision", "shufflenet_v2_x0_5", 32),
@@ -51,13 +52,12 @@ SLOW = [
     ("timm", "res2net50_14w_8s", 32),
     ("timm", "resnest14d", 32),
     ("timm", "hrnet_w18_small", 64),
-    ("timm", "nf_resnet26", 32),
+    ("timm", "nf_resnet26", 64),  # 32x32 leaves a 1x1 map to the last block: too few rows to lift it by
     ("timm", "mixnet_s", 32),
     ("timm", "tinynet_e", 32),
     ("timm", "fbnetc_100", 32),
     ("timm", "repvgg_a0", 32),
     ("timm", "vgg11", 32),
-    ("timm", "efficientvit_b0", 64),
     ("timm", "tf_efficientnet_b0", 32),
     ("torchvision", "alexnet", 64),
     ("torchvision", "vgg11", 32),
@@ -71,20 +71,12 @@ SLOW = [
     ("torchvision", "wide_resnet50_2", 32),
 ]
 # (name, layout) -> what the refusal names: a conversion that has no 1D form is refused, all at once, with a fix
-# timm marks NormFreeBlock, ConvMlp and LiteMLA as not traceable (shape and device branches), so they are leaves
-# that need a converter of their own; none is written yet (docs/torch.md, "Left to do").
 REFUSED = {
     ("timm", "hrnet_w18_small", "flatten"): r"\(Upsample\): upsamples rows and columns.*Fix: use layout=",
-    **{
-        ("timm", name, layout): rf"\({module}\.{cls}\): no converter is registered.*register_converter\({cls}\)"
-        for name, module, cls in (
-            ("nf_resnet26", "timm.models.nfnet", "NormFreeBlock"),
-            ("vgg11", "timm.models.vgg", "ConvMlp"),
-            ("efficientvit_b0", "timm.models.efficientvit_mit", "LiteMLA"),
-        )
-        for layout in ("width", "flatten")
-    },
 }
+# module classes claimed approximate under `width` (their numbers follow no identity a lifted input can check):
+# LiteMLA attends over every position, the rows its padded aggregation changed included
+APPROXIMATE_UNDER_WIDTH = {("timm", "efficientvit_b0"): {"LiteMLA"}}
 
 CASES = [pytest.param(*case, id=f"{case[0]}:{case[1]}") for case in CI] + [
     pytest.param(*case, id=f"{case[0]}:{case[1]}", marks=pytest.mark.slow) for case in SLOW
@@ -121,7 +113,8 @@ def test_zoo_model_converts_runs_and_verifies(source, name, size, layout):
     assert result.counts["mismatch"] == 0, result.mismatches
     if layout == "width":
         # every module follows the `sum` identity along the kept axis: all checked exact, none approximate
-        assert result.ok and result.counts["exact"] == len(result.checks), [
+        allowed = APPROXIMATE_UNDER_WIDTH.get((source, name), set())
+        assert result.ok and all(c.status == "exact" or c.class_2d in allowed for c in result.checks), [
             (c.path, c.status, c.detail) for c in result.checks if c.status != "exact"
         ]
     else:

@@ -8,4 +8,6 @@ from . import activation, conv, functional, normalization, pooling  # noqa: F401
 with contextlib.suppress(ImportError):
     from . import timm_layers  # noqa: F401
 with contextlib.suppress(ImportError):
+    from . import timm_efficientvit, timm_nfnet, timm_vgg  # noqa: F401
+with contextlib.suppress(ImportError):
     from . import torchvision_layers  # noqa: F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import torch
 from torch import nn
 
 from .._registry import ModuleContext
@@ -47,3 +48,89 @@ def carry(module: nn.Module, ctx: ModuleContext) -> nn.Module:
     elif any(True for _ in module.parameters()):
         ctx.weights = lambda: None  # the copy holds them already
     return new
+
+
+def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, ...] | None = None) -> nn.Module:
+    """Convert the children of a block fx may not trace into (timm marks it not traceable) with the block's own
+    forward traced as the root: the 1D block, its weights carried over under the conversion's options.
+
+    ``shape_2d`` is the 2D input ``(N, C, H, W)`` the block sees (its call's input by default). Refusals inside
+    name the inner modules under the block's path. The block is checked as one module by `verify`.
+    """
+    from .._convert import orchestrate
+    from .._core import ConversionError, Problem
+
+    shape = shape_2d or ctx.inputs_2d[0]
+    shape_1d = ctx.inputs_1d[0] if ctx.inputs_1d else None
+    assert shape is not None
+    param = next((p for p in module.parameters()), None)
+    dtype = param.dtype if param is not None and param.is_floating_point() else None
+    device = param.device if param is not None else None
+    x = torch.randn((2, *shape[1:]), dtype=dtype, device=device)
+    # NOTE: a root whose class has a converter is converted as a leaf (by this very converter): the block is
+    # traced as an instance of a subclass without one, which shares its children, parameters and buffers
+    body = object.__new__(type(f"{type(module).__name__}Body", (type(module),), {}))
+    body.__dict__.update(module.__dict__)
+    try:
+        conversion = orchestrate(
+            body,
+            example_input=x,
+            layout=ctx.layout,
+            sizes=ctx.sizes,
+            weights=ctx.strategy,
+            input_length=shape_1d[-1] if shape_1d is not None and shape_2d is None else None,
+        )
+    except ConversionError as exc:
+        raise ConversionError(
+            str(exc).splitlines()[0],
+            [Problem(f"{ctx.path}.{p.path}", p.cls, p.what, p.received, p.fix) for p in exc.problems],
+        ) from None
+    if ctx.strategy is not None and param is not None:
+        ctx.weights = lambda: None  # the inner conversion carried them over
+    inexact = []
+    for record in conversion.records:
+        plan = getattr(record, "plan", record)
+        for note in getattr(plan, "notes", []) or []:
+            ctx.note(f"{record.path}: {note}")
+        claim = getattr(plan, "claim", None)
+        exact = claim.exact if claim is not None else getattr(record, "exact", True)
+        # NOTE: under flatten a window over rows and columns is no window over the row-major sequence
+        if record.module_2d is not None and (
+            not exact or (ctx.layout.kept_axis is None and has_extent(record.module_2d))
+        ):
+            inexact.append(record.path)
+    if inexact:
+        ctx.note(f"approximate as a whole: {', '.join(inexact[:3])}{' ...' if len(inexact) > 3 else ''} inside are")
+        ctx.exact = False
+    elif ctx.layout.kept_axis is not None and _pools_padded_rows(conversion.records):
+        # NOTE: the rows of a lifted map that a padding along the dropped axis changes are averaged in too
+        ctx.note("approximate as a whole: a global pooling inside (a squeeze-excite gate) averages padded rows")
+        ctx.exact = False
+    return conversion.module
+
+
+def _pools_padded_rows(records: list[Any]) -> bool:
+    """Whether a map is pooled to one pixel after a module that pads it (so the 2D block is no stack of rows)."""
+    padded = False
+    for record in records:
+        padded = padded or (record.module_2d is not None and _pads(record.module_2d))
+        shape_in = record.inputs_2d[0] if record.inputs_2d else None
+        shape_out = record.shape_2d
+        maps = padded and shape_in is not None and shape_out is not None and len(shape_in) == len(shape_out) == 4
+        if maps and shape_out[2:] == (1, 1) and shape_in[2:] != (1, 1):  # type: ignore[index]
+            return True
+    return False
+
+
+def _pads(module: nn.Module) -> bool:
+    padding = getattr(module, "padding", 0)
+    if isinstance(padding, str):
+        return padding != "valid"
+    return any(pair(padding or 0))
+
+
+def has_extent(module: nn.Module) -> bool:
+    """Whether a module reads more than one position of a map (a kernel, stride or padding above 1 or 0)."""
+    sizes = [pair(getattr(module, key, 1) or 1) for key in ("kernel_size", "stride")]
+    padding = getattr(module, "padding", 0)
+    return any(v > 1 for axis in sizes for v in axis) or (not isinstance(padding, str) and any(pair(padding or 0)))

@@ -1,0 +1,119 @@
+"""timm blocks that reach conv1dify whole (timm marks them not traceable): NFNet's NormFreeBlock, VGG's ConvMlp and
+EfficientViT's LiteMLA, each checked against the 2D block itself on a lifted input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from timm.layers import ScaledStdConv2d, SEModule
+from timm.models.efficientvit_mit import LiteMLA
+from timm.models.nfnet import NormFreeBlock
+from timm.models.vgg import ConvMlp
+from torch import nn
+
+import conv1dify.torch as ct
+from conv1dify import ConversionError
+
+from .torch_helpers import randomise_norms
+
+
+def lifted(x: torch.Tensor, rows: int) -> torch.Tensor:
+    """``(N, C, L)`` repeated along a new height: the image the ``sum`` identity of ``width`` reads."""
+    return x.unsqueeze(2).repeat_interleave(rows, dim=2)
+
+
+def norm_free_block(stride: int, attn: type | None = None) -> nn.Module:
+    torch.manual_seed(0)
+    block = NormFreeBlock(
+        8, 16, stride=stride, alpha=0.2, beta=0.7, attn_layer=attn, act_layer=nn.ReLU,
+        conv_layer=ScaledStdConv2d, skipinit=True,
+    )  # fmt: skip
+    return randomise_norms(block).eval()  # NOTE: the last conv's gain and the skip-init gain start at zero
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_norm_free_block_under_width_is_the_middle_row_of_the_2d_block(stride):
+    block = norm_free_block(stride).double()  # float64: the identity to rounding, not to float32's 1e-5
+    conversion = ct.orchestrate(block, example_input=(8, 12, 12), layout="width")
+    x = torch.randn(3, 8, 12, dtype=torch.float64)
+    with torch.no_grad():
+        got = conversion.module(x)
+        rows = block(lifted(x, 15))
+    torch.testing.assert_close(got, rows[:, :, rows.shape[2] // 2], rtol=1e-10, atol=1e-10)
+    result = ct.verify(block, conversion, atol=1e-10, rtol=1e-10)
+    assert result.ok and result.counts["exact"] == len(result.checks) == 1
+
+
+def test_norm_free_block_with_a_gate_over_padded_rows_is_claimed_approximate():
+    # the squeeze-excite gate averages every row of a lifted map, including the rows the 3x3 conv's padding
+    # changed: the 2D block on a lifted input is no stack of 1D blocks
+    block = norm_free_block(1, SEModule).double()
+    conversion = ct.orchestrate(block, example_input=(8, 12, 12), layout="width")
+    # float64 and tight tolerances: the gate's error (about 1e-5) is no rounding, and a claim would be a mismatch
+    check = ct.verify(block, conversion, atol=1e-10, rtol=1e-10).checks[0]
+    assert check.status == "approximate" and check.max_abs is not None and check.max_abs > 1e-7
+
+
+def test_norm_free_block_under_flatten_is_claimed_approximate_and_runs_in_train_mode():
+    block = norm_free_block(2)
+    conversion = ct.orchestrate(block, example_input=(8, 8, 8), layout="flatten")
+    result = ct.verify(block, conversion)
+    assert [c.status for c in result.checks] == ["approximate"]
+    module = conversion.module.train()
+    assert module(torch.randn(2, 8, 64)).shape == (2, 16, 16)
+
+
+@pytest.mark.parametrize(("width", "pooled"), [(1, True), (10, False)])
+def test_conv_mlp_pools_a_short_sequence_up_to_its_kernel_like_the_2d_block(width, pooled):
+    torch.manual_seed(0)
+    mlp = ConvMlp(8, 16, kernel_size=7, drop_rate=0.5).eval()
+    conversion = ct.orchestrate(mlp, example_input=(8, 1, width), layout="width")
+    x = torch.randn(2, 8, width)
+    with torch.no_grad():
+        got = conversion.module(x)
+        image = mlp(lifted(x, 9))  # 9 rows: the 7x7 kernel's middle output row reads real rows only
+    assert got.shape == (2, 16, max(width, 7) - 6)
+    torch.testing.assert_close(got, image[:, :, image.shape[2] // 2], rtol=1e-4, atol=1e-5)
+    assert ct.verify(mlp, conversion).ok
+
+
+def test_conv_mlp_under_flatten_pools_a_one_pixel_map_to_the_kernel_area():
+    torch.manual_seed(0)
+    mlp = ConvMlp(8, 16, kernel_size=7).eval()
+    conversion = ct.orchestrate(mlp, example_input=(8, 1, 1), layout="flatten")
+    x = torch.randn(2, 8, 1)
+    with torch.no_grad():  # a 1x1 map is pooled to a constant 7x7 map in 2D, to 49 equal steps in 1D
+        torch.testing.assert_close(conversion.module(x), mlp(x.unsqueeze(3)).flatten(2), rtol=1e-4, atol=1e-5)
+
+
+def lite_mla() -> nn.Module:
+    torch.manual_seed(0)
+    return randomise_norms(LiteMLA(16, 16, dim=8, scales=(3, 5))).eval()
+
+
+def test_lite_mla_attends_over_the_1d_positions_like_the_2d_block_over_a_one_row_map():
+    # `center` keeps each kernel's middle row, which is all a one-row map meets in 2D: the attention over the
+    # W positions of that row is the 1D attention, so the two agree exactly
+    module = lite_mla()
+    conversion = ct.orchestrate(module, example_input=(16, 6, 10), layout="width", weights="center")
+    x = torch.randn(2, 16, 10)
+    with torch.no_grad():
+        torch.testing.assert_close(conversion.module(x), module(x.unsqueeze(2))[:, :, 0], rtol=1e-4, atol=1e-5)
+
+
+def test_lite_mla_is_claimed_approximate_where_padded_rows_enter_the_global_attention():
+    module = lite_mla()
+    conversion = ct.orchestrate(module, example_input=(16, 6, 10), layout="width")
+    assert [c.status for c in ct.verify(module, conversion).checks] == ["approximate"]
+
+
+def test_an_unconvertible_module_inside_a_block_is_named_under_the_block(restore_torch_registry):
+    class Roll(nn.Module):
+        def forward(self, x):
+            return torch.roll(x, (1, 1), dims=(2, 3))
+
+    block = norm_free_block(1)
+    block.attn = Roll()  # a module the frontend cannot convert (a roll over both axes), inside the block
+    model = nn.Sequential(nn.Conv2d(8, 8, 1), block)
+    with pytest.raises(ConversionError, match=r"layer '1\.attn:roll' \(torch\.roll\)"):
+        ct.orchestrate(model, example_input=(8, 8, 8), layout="width")
