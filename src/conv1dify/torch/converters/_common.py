@@ -69,7 +69,7 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
     x = torch.randn((2, *shape[1:]), dtype=dtype, device=device)
     # NOTE: a root whose class has a converter is converted as a leaf (by this very converter): the block is
     # traced as an instance of a subclass without one, which shares its children, parameters and buffers
-    body = object.__new__(type(f"{type(module).__name__}Body", (type(module),), {}))
+    body: nn.Module = object.__new__(type(f"{type(module).__name__}Body", (type(module),), {}))
     body.__dict__.update(module.__dict__)
     try:
         conversion = orchestrate(

@@ -39,4 +39,5 @@ def conv_mlp(module: ConvMlp, ctx: ModuleContext) -> ConvMlp1d:
     body_2d = nn.Sequential(module.fc1, module.act1, module.drop, module.fc2, module.act2)
     body = convert_nested(body_2d, ctx, (n, c, max(k, h), max(k, w)))
     fc1 = body.get_submodule("0")
+    assert isinstance(fc1, nn.Conv1d)
     return ConvMlp1d(body, int(fc1.kernel_size[0]))
