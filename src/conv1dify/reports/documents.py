@@ -8,12 +8,11 @@ from html import escape as escape_html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from .._files import atomic_write
-from .format import SIZE_KEYS, fmt_shape, format_rf, human
+from .format import SIZE_KEYS, comparable, fmt_shape, format_rf, human
 
 if TYPE_CHECKING:
     from .inspection import Inspection, LayerRow
@@ -165,9 +164,9 @@ def _checks_by_path(verification: Any) -> dict[str, Any]:
 def _check_cell(check: Any, markup: bool) -> str:
     """``exact 3.1e-07``: the measured status and the largest absolute error."""
     status = str(check.status)
-    text = status if check.max_abs is None else f"{status} {check.max_abs:.1e}"
-    if status == "mismatch":
-        text = text.upper()
+    label = _EXPECTED.get(status, status)  # "approx.", as in the weights column
+    label = label.upper() if status == "mismatch" else label
+    text = label if check.max_abs is None else f"{label} {check.max_abs:.1e}"
     return f"[{_STATUS_STYLE.get(status, '')}]{text}[/]" if markup else text
 
 
@@ -182,11 +181,15 @@ def _verification_line(verification: Any) -> str:
 
 def _verification_result(verification: Any) -> str:
     """``verified: 5 exact, 1 approximate, largest error of an exact layer 2.4e-07``."""
+    return f"{_verdict(verification)}: {_verification_counts(verification)}"
+
+
+def _verification_counts(verification: Any) -> str:
     counts = ", ".join(f"{v} {k}" for k, v in verification.counts.items() if v)
     worst = max((c.max_abs for c in verification.checks if c.status == "exact" and c.max_abs is not None),
                 default=None)  # fmt: skip
     error = "" if worst is None else f", largest error of an exact layer {worst:.1e}"
-    return f"{_verdict(verification)}: {counts or 'nothing checked'}{error}"
+    return f"{counts or 'nothing checked'}{error}"
 
 
 def inspection_summary(inspection: Inspection, verification: Any = None, *, max_warnings: int = 5) -> str:
@@ -276,34 +279,252 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|")
 
 
-def inspection_html(inspection: Inspection, verification: Any = None) -> str:
-    """The report as a standalone HTML page (the terminal tables, with their colours)."""
-    console = Console(record=True, width=220, file=io.StringIO(), force_terminal=True, color_system="truecolor")
-    console.print(inspection_table(inspection))
-    if verification is not None:
-        console.print(verification_table(verification))
-    return console.export_html(inline_styles=True, code_format=_page(_title(inspection)))
+def inspection_html(inspection: Inspection, verification: Any = None, *, figure: bool = True) -> str:
+    """The report as one self-contained HTML page, readable offline: a summary block (totals, and the verdict with
+    a `Verification`), the warnings, the figure inline as SVG, and the layer table as a ``<table>`` (with a
+    ``verified`` column). No script, no external file, no font or style fetched.
+    """
+    title = f"{inspection.source} \u2192 {inspection.name}"
+    parts = [
+        "<header>",
+        f"<p class=\"eyebrow\">conv1dify {escape_html(_version())} report</p>",
+        f"<h1>{escape_html(title)}</h1>",
+        f"<p class=\"options\">{_html_options(inspection)}</p>",
+        "</header>",
+        _html_summary(inspection, verification),
+        _html_warnings(inspection),
+    ]
+    if figure:
+        parts.append(_html_figure(inspection))
+    parts.append(_html_layers(inspection, verification))
+    body = "\n".join(p for p in parts if p)
+    return _HTML_PAGE.format(title=escape_html(f"conv1dify: {title}"), css=_CSS, body=body)
 
+
+def _version() -> str:
+    from .._version import __version__
+
+    return __version__
+
+
+def _html_options(inspection: Inspection) -> str:
+    options = [("layout", inspection.layout), ("sizes", inspection.sizes), ("weights", inspection.weights)]
+    if inspection.order != "row":
+        options.insert(1, ("order", inspection.order))
+    inputs = " ".join(fmt_shape(s) for s in inspection.input_shapes_2d)
+    inputs_1d = " ".join(fmt_shape(s) for s in inspection.input_shapes_1d)
+    shown = [f"{k} <code>{escape_html(str(v))}</code>" for k, v in options]
+    shown.append(f"input <code>{escape_html(inputs)}</code> \u2192 <code>{escape_html(inputs_1d)}</code>")
+    return " \u00b7 ".join(shown)
+
+
+def _ratio(new: float, old: float) -> str:
+    return "" if not old else f" ({new / old:.2g}x)"
+
+
+def _html_summary(inspection: Inspection, verification: Any) -> str:
+    t = inspection.totals
+    root = inspection.source + "/"
+    at = t["receptive_field_at"].removeprefix(root) if t["receptive_field_at"] else ""
+    cards = [
+        ("layers", f"{t['layers_2d']} \u2192 {t['layers_1d']}", "2D calls \u2192 1D layers"),
+        ("parameters", f"{human(t['params_2d'])} \u2192 {human(t['params_1d'])}",
+         f"{t['params_2d']:,} \u2192 {t['params_1d']:,}{_ratio(t['params_1d'], t['params_2d'])}"),
+        ("multiply-adds", f"{human(t['macs_2d'])} \u2192 {human(t['macs_1d'])}",
+         f"per sample{_ratio(t['macs_1d'], t['macs_2d'])}; FLOPs = 2 \u00d7 MACs"),
+        ("receptive field", f"{format_rf(t['receptive_field_2d'])} \u2192 {format_rf(t['receptive_field_1d'])}",
+         f"pixels \u2192 samples{', at ' + at if at else ''}{_compared(inspection)}"),
+        ("weights", f"{t['exact']} exact",
+         f"{t['approximate']} approximate, {t['fresh']} fresh (what verification can promise)"),
+    ]  # fmt: skip
+    html = ['<section id="summary" aria-label="summary">']
+    if verification is not None:
+        verdict = verification.verdict
+        html.append(
+            f'<p class="verdict {verdict}"><strong>{escape_html(_verdict(verification))}</strong> '
+            f"{escape_html(_verification_counts(verification))} "
+            f"<span class=\"muted\">(atol={verification.atol:g}, rtol={verification.rtol:g})</span></p>"
+        )
+    html.append('<dl class="cards">')
+    for label, value, note in cards:
+        html.append(
+            f"<div><dt>{escape_html(label)}</dt><dd class=\"value\">{escape_html(value)}</dd>"
+            f"<dd class=\"note\">{escape_html(note)}</dd></div>"
+        )
+    html += ["</dl>", "</section>"]
+    return "\n".join(html)
+
+
+def _compared(inspection: Inspection) -> str:
+    """The final receptive fields in one unit (the area under flatten, the kept axis otherwise), capped at the input."""
+    final = next((r for r in reversed(inspection.rows) if r.path == inspection.totals["receptive_field_at"]), None)
+    pair = comparable(inspection, final) if final else None
+    if pair is None:
+        return ""
+    unit = "px" if inspection.layout == "flatten" else "samples"
+    return f"; compared: {pair[0]:,.0f} \u2192 {pair[1]:,.0f} {unit}{_ratio(pair[1], pair[0])}"
+
+
+def _html_warnings(inspection: Inspection) -> str:
+    root = inspection.source + "/"
+    if not inspection.warnings:
+        return '<section id="warnings"><h2>Warnings</h2><p class="muted">None.</p></section>'
+    items = "\n".join(
+        f'<li><span class="tag {escape_html(w.kind)}">{escape_html(w.kind)}</span> '
+        f"<code>{escape_html(w.path.removeprefix(root))}</code>: {escape_html(w.message)}</li>"
+        for w in inspection.warnings
+    )
+    return f'<section id="warnings"><h2>Warnings ({len(inspection.warnings)})</h2>\n<ul>\n{items}\n</ul></section>'
+
+
+def _html_figure(inspection: Inspection) -> str:
+    """The figure as inline SVG: text stays text, and the page needs no other file."""
+    import matplotlib
+
+    from .plot import figure
+
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "conv1dify"}):
+        buffer = io.StringIO()
+        # NOTE: a page is about 13 inches wide at 100 dpi; a wider figure would be shrunk and its text with it
+        figure(inspection, max_width=13.0).savefig(buffer, format="svg")
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg") :]  # the XML prolog and doctype are not allowed inside HTML
+    caption = (
+        "Receptive field and feature-map length per layer, 2D (wide blue band) beside 1D (red line), and their "
+        "ratio: 1x is the 2D model's own value."
+    )
+    return (
+        f'<section id="figure"><h2>Receptive field and length</h2>\n<figure>\n{svg}\n'
+        f"<figcaption>{escape_html(caption)}</figcaption>\n</figure></section>"
+    )
+
+
+def _html_layers(inspection: Inspection, verification: Any) -> str:
+    checks = _checks_by_path(verification)
+    numeric = [justify == "right" for _, justify in COLUMNS]
+    header = [name for name, _ in COLUMNS] + (["verified"] if verification is not None else [])
+    rows = []
+    for row in inspection.rows:
+        cells = [escape_html(c) for c in _cells(inspection, row, markup=False)]
+        cells[-1] = f'<span class="status {row.expected}">{cells[-1]}</span>'
+        if verification is not None:
+            check = checks.pop(row.path, None)
+            cells.append(_html_check(check) if check else "")
+        rows.append(_html_row(cells, numeric))
+    for path, check in checks.items():  # checks of no single layer: the whole model
+        cells = [escape_html(path), escape_html(check.class_2d), "", escape_html(check.class_1d)]
+        cells += [""] * (len(COLUMNS) - 4) + [_html_check(check)]
+        rows.append(_html_row(cells, numeric, css="whole"))
+    totals = [escape_html(c) for c in _total_cells(inspection)]
+    if verification is not None:
+        totals.append(f'<span class="status {verification.verdict}">{escape_html(_verdict(verification))}</span>')
+    head = "".join(
+        f'<th scope="col"{" class=num" if i < len(numeric) and numeric[i] else ""}>{escape_html(h)}</th>'
+        for i, h in enumerate(header)
+    )
+    troubles = [] if verification is None else [
+        c for c in verification.checks if str(c.status) in ("mismatch", "unchecked") and c.detail
+    ]  # fmt: skip
+    root = inspection.source + "/"
+    details = "".join(
+        f'<li><span class="status {c.status}">{escape_html(str(c.status))}</span> '
+        f"<code>{escape_html(c.path.removeprefix(root))}</code>: {escape_html(c.detail)}</li>"
+        for c in troubles
+    )
+    return (
+        f'<section id="layers"><h2>Layer by layer ({len(inspection.rows)} rows)</h2>\n'
+        f'<div class="scroll"><table class="layers">\n<thead><tr>{head}</tr></thead>\n<tbody>\n'
+        + "\n".join(rows)
+        + f"\n</tbody>\n<tfoot>{_html_row(totals, numeric)}</tfoot>\n</table></div>\n"
+        f'<p class="legend">{escape_html(LEGEND)}</p>'
+        + (f'\n<h3>Verification details</h3>\n<ul class="details">{details}</ul>' if details else "")
+        + "</section>"
+    )
+
+
+def _html_row(cells: list[str], numeric: list[bool], css: str = "") -> str:
+    tds = "".join(
+        f"<td{' class=num' if i < len(numeric) and numeric[i] else ''}>{c}</td>" for i, c in enumerate(cells)
+    )
+    return f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>"
+
+
+def _html_check(check: Any) -> str:
+    status = str(check.status)
+    return f'<span class="status {status}">{escape_html(_check_cell(check, markup=False))}</span>'
+
+
+_CSS = """
+:root { --fg: #1d2330; --muted: #5d6677; --line: #dfe3ea; --bg: #ffffff; --panel: #f6f8fb; --accent: #1f77b4;
+  --exact: #1a7f37; --approximate: #9a6700; --fresh: #0a6c8f; --mismatch: #cf222e; --unchecked: #8250df; }
+* { box-sizing: border-box; }
+body { margin: 0; background: var(--bg); color: var(--fg); font: 15px/1.5 system-ui, -apple-system, "Segoe UI",
+  Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1560px; margin: 0 auto; padding: 24px 28px 48px; }
+header { border-bottom: 1px solid var(--line); margin-bottom: 20px; padding-bottom: 12px; }
+.eyebrow { margin: 0; color: var(--muted); font-size: 13px; text-transform: uppercase; letter-spacing: .06em; }
+h1 { margin: 4px 0 6px; font-size: 26px; }
+h2 { font-size: 18px; margin: 28px 0 10px; }
+h3 { font-size: 15px; margin: 16px 0 6px; }
+code { font: 13px/1.4 ui-monospace, Menlo, "DejaVu Sans Mono", Consolas, monospace; background: var(--panel);
+  padding: 1px 4px; border-radius: 4px; }
+.options { margin: 0; color: var(--muted); }
+.muted { color: var(--muted); }
+.verdict { margin: 0 0 14px; padding: 10px 14px; border-radius: 8px; border-left: 5px solid; background: var(--panel); }
+.verdict.verified { border-color: var(--exact); } .verdict.verified strong { color: var(--exact); }
+.verdict.mismatch { border-color: var(--mismatch); } .verdict.mismatch strong { color: var(--mismatch); }
+.verdict.unverified { border-color: var(--approximate); } .verdict.unverified strong { color: var(--approximate); }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(210px, 1fr)); gap: 12px; margin: 0; }
+.cards div { background: var(--panel); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
+.cards dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .05em; }
+.cards dd { margin: 0; }
+.cards .value { font-size: 20px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.cards .note { color: var(--muted); font-size: 13px; }
+#warnings ul, .details { padding-left: 20px; margin: 0; }
+#warnings li, .details li { margin: 4px 0; }
+.tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 10px; background: #fff1e5;
+  color: #953800; border: 1px solid #f0c8a0; }
+figure { margin: 0; }
+figure svg { width: 100%; max-width: 1300px; height: auto; display: block; border: 1px solid var(--line);
+  border-radius: 8px; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
+.scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
+table.layers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; }
+table.layers th { position: sticky; top: 0; background: #eef1f6; text-align: left; font-weight: 600;
+  border-bottom: 1px solid var(--line); }
+table.layers th, table.layers td { padding: 3px 6px; white-space: nowrap; }
+table.layers td:first-child { font-weight: 500; }
+table.layers .num { text-align: right; }
+table.layers tbody tr:nth-child(even) { background: #fafbfd; }
+table.layers tbody tr:hover { background: #eef5ff; }
+table.layers tr.whole td { border-top: 1px solid var(--line); font-style: italic; }
+table.layers tfoot td { border-top: 2px solid var(--fg); font-weight: 600; background: var(--panel); }
+.status { font-weight: 600; }
+.status.exact, .status.verified { color: var(--exact); }
+.status.approximate, .status.unverified { color: var(--approximate); }
+.status.fresh { color: var(--fresh); }
+.status.mismatch { color: var(--mismatch); }
+.status.unchecked { color: var(--unchecked); }
+.legend { color: var(--muted); font-size: 13px; }
+@media print { .scroll { overflow: visible; border: none; } table.layers th { position: static; } }
+"""
 
 _HTML_PAGE = """<!DOCTYPE html>
-<html>
+<html lang="en">
 <head>
-<meta charset="UTF-8">
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="conv1dify">
 <title>{title}</title>
-<style>body {{ background: {background}; color: {foreground}; }}</style>
+<style>{css}</style>
 </head>
 <body>
-<pre style="font-family: Menlo, 'DejaVu Sans Mono', consolas, monospace; font-size: 13px">
-<code>{code}</code>
-</pre>
+<main>
+{body}
+</main>
 </body>
 </html>
 """
-
-
-def _page(title: str) -> str:
-    # the page is a str.format template: braces in a model name must not read as fields
-    return _HTML_PAGE.replace("{title}", escape_html(title).replace("{", "{{").replace("}", "}}"))
 
 
 def inspection_dict(inspection: Inspection, verification: Any = None) -> dict[str, Any]:
