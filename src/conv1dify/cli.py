@@ -125,7 +125,7 @@ def _positive(text: str) -> int:
     return value
 
 
-def _options_parser(source_help: str) -> argparse.ArgumentParser:
+def _options_parser(source_help: str) -> _Parser:
     """Options shared by every command that converts (and verify, for a model that carries no conversion record)."""
     options = _Parser(add_help=False)
     options.add_argument("source", metavar="SOURCE", help=source_help)
