@@ -90,8 +90,9 @@ class LayerSpec:
         kernel: Kernel or pool size per axis (empty when the layer has no window).
         strides: Stride per axis (a pool's stride defaults to its size).
         dilation: Dilation per axis.
-        padding: ``"same"``, ``"valid"``, ``"causal"`` or ``None``.
-        pads: Explicit ``(before, after)`` per axis of a padding or cropping layer.
+        padding: ``"same"``, ``"valid"``, ``"causal"``, ``"explicit"`` (zeros by the amounts in ``pads``, a
+            PyTorch convolution's or pooling's ``padding=(1, 2)``) or ``None``.
+        pads: ``(before, after)`` per axis of a padding or cropping layer, or of an ``"explicit"`` padding.
         size: Upsampling factor per axis.
         filters, depth_multiplier, groups, units: What multiply-adds depend on.
     """
@@ -119,8 +120,14 @@ class LayerSpec:
         return span(self._at(self.kernel, axis), self._at(self.dilation, axis) if self.dilation else 1)
 
     def reach(self, axis: int) -> int:
-        """How far the layer reaches along ``axis``: its window span, stride or upsampling factor."""
+        """How far the layer reaches along ``axis``: its window span, stride, upsampling factor or padding.
+
+        >>> LayerSpec("conv", kernel=(1, 1), padding="explicit", pads=((0, 0), (2, 2))).reach(1)
+        5
+        """
         values = [self.kernel_span(axis)]
+        if self.padding == "explicit" and axis < len(self.pads):
+            values.append(2 * max(self.pads[axis]) + 1)
         for tup in (self.strides, self.size):
             if tup:
                 values.append(self._at(tup, axis))

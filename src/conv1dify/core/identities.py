@@ -19,7 +19,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .geometry import LayerSpec, Shape
+from .geometry import LayerSpec, Shape, span
 from .layout import Layout, folded_width
 from .plan import Claim, Identity
 
@@ -66,6 +66,8 @@ def row_plan(spec: LayerSpec, axis: int) -> RowPlan:
         return RowPlan(1, 0, 0, spec.reach(axis) == 1 or (spec.padding == "same" and stride == 1))
     reach = spec.reach(axis)
     kernel_like = bool(spec.kernel) and spec.kind != "pool"
+    if spec.padding == "explicit" and reach > 1:
+        return _explicit_row_plan(spec, axis, kernel_like)
     if reach > 1 and spec.padding == "same" and kernel_like:
         kernel, dilation = spec._at(spec.kernel, axis), spec._at(spec.dilation, axis) if spec.dilation else 1
         # NOTE: `same` pads (span - 1) // 2 before a one-row input, where tap (k - 1) // 2 (the one `center`
@@ -77,6 +79,27 @@ def row_plan(spec: LayerSpec, axis: int) -> RowPlan:
         return RowPlan(reach, 0, 0, False)
     kernel, dilation = spec._at(spec.kernel, axis), spec._at(spec.dilation, axis) if spec.dilation else 1
     return RowPlan((kernel - 1) * dilation + 1, ((kernel - 1) // 2) * dilation, 0, True)
+
+
+def _explicit_row_plan(spec: LayerSpec, axis: int, kernel_like: bool) -> RowPlan:
+    """The one-row lift of a window with explicit zero padding ``p`` before the input (a PyTorch convolution).
+
+    Output row ``o`` reads input row ``o*s - p + i*d`` at the centre tap ``i = (k - 1) // 2`` (the tap `center`
+    keeps): the first output row whose centre tap lands on a real row takes the signal there, and the image has
+    rows enough for that output row to exist. A pooling window over the zero rows is no identity.
+
+    >>> _explicit_row_plan(LayerSpec("conv", kernel=(3, 3), strides=(1, 1), padding="explicit",
+    ...                                pads=((2, 2), (2, 2))), 0, True)
+    RowPlan(rows_in=1, signal_row=0, row_out=1, holds=True)
+    """
+    if not kernel_like:
+        return RowPlan(spec.reach(axis), 0, 0, spec.kernel_span(axis) == 1)
+    kernel, stride = spec._at(spec.kernel, axis), spec._at(spec.strides, axis) if spec.strides else 1
+    dilation, before = spec._at(spec.dilation, axis) if spec.dilation else 1, spec.pads[axis][0]
+    tap = (kernel - 1) // 2
+    out = max(0, -(-(before - tap * dilation) // stride))
+    row = out * stride - before + tap * dilation
+    return RowPlan(max(row + 1, out * stride + span(kernel, dilation) - 2 * before), row, out, True)
 
 
 def follows_kept_axis(layout: Layout, spec_2d: LayerSpec, spec_1d: LayerSpec, sizes: Mapping[str, int]) -> bool:

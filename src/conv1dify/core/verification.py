@@ -216,6 +216,18 @@ class Lifter:
         identity = plan.claim.identity
         row_out = row_plan(spec, self.dropped or 0).row_out if identity == Identity.ONE_ROW else None
         map_2d = plan.inputs_2d[0] if plan.inputs_2d else ()
+        flat = plan.flattened_from
+        if (
+            identity == Identity.REPEAT
+            and flat is not None
+            and None not in flat[0]
+            and want_2d.ndim == 2
+            and got.ndim == 2
+            and want_2d.shape[1] == math.prod(int(d or 0) for d in flat[0]) != got.shape[1]
+        ):
+            # an elementwise layer on a flattened map (Dropout after Flatten): read the map's middle row, flatten it
+            want_2d = want_2d.reshape(want_2d.shape[0], *(int(d or 0) for d in flat[0]))
+            return self.lower(want_2d, identity, got.shape[1:]).reshape(got.shape)
         if (
             identity == Identity.UNFLATTEN
             and want_2d.ndim == 2

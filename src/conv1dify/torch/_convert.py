@@ -9,14 +9,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import fx, nn
 
 from . import converters as _converters  # noqa: F401  (registers the built-in converters)
-from ._core import ConversionError, Layout, Problem, SizePolicy, check_policy, get_layout, resolve_strategy
+from ._core import (
+    Claim,
+    ConversionError,
+    Identity,
+    LayerPlan,
+    LayerSpec,
+    Layout,
+    Problem,
+    SizePolicy,
+    check_policy,
+    claim_for,
+    get_layout,
+    resolve_strategy,
+)
+from ._geometry import spec_of
 from ._registry import CallContext, ModuleContext, Shape, get_converter, qualified, tensor_shape
 from ._trace import modes_kept, propagate_shapes, trace
 
@@ -25,7 +39,11 @@ SPATIAL = "NCHW"
 
 @dataclass
 class NodeRecord:
-    """One call of one 2D module or function in the traced graph, and what it became.
+    """One call of one 2D module or function in the traced graph: the torch objects around its core `LayerPlan`.
+
+    The plan (`conv1dify.core.plan.LayerPlan`) says what the call became and what verification may promise
+    about it, with shapes as the core reads them (without the batch axis, channels last); the record adds what
+    only torch has: the modules themselves, the shapes in torch's order, and how the dims read.
 
     Attributes:
         path: The module's qualified name in the source (``layer1.0.conv1``), or ``<owner>:<node>`` for a
@@ -33,13 +51,9 @@ class NodeRecord:
         target: The 2D module class or the function, by qualified name.
         module_2d: The 2D module (``None`` for a function call).
         module_1d: The 1D module that replaces it (``None`` for a function call).
-        inputs_2d, inputs_1d: Shapes of the tensor arguments, with the batch axis.
+        inputs_2d, inputs_1d: Shapes of the tensor arguments, with the batch axis, in torch's order.
         shape_2d, shape_1d: Shapes of the output, with the batch axis (``None`` when not a tensor).
-        sizes: The 1D sizes chosen for kernel/stride/pool/dilation, by Keras' key name.
-        notes: What the converter said the user should know.
-        fresh: The module holds weights that were not carried over.
-        exact: The converter's claim that the identity of the layout holds for this module.
-        flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
+        plan: The call's plan: sizes, notes, weights moved or why they are fresh, and the claim.
         role_in, role_out: How the first input's and the output's dims read (``"NCHW"``, ``"NHWC"``, ``None``).
     """
 
@@ -51,13 +65,23 @@ class NodeRecord:
     inputs_1d: list[Shape | None]
     shape_2d: Shape | None
     shape_1d: Shape | None
-    sizes: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    fresh: bool = False
-    exact: bool = True
-    flattened_from: tuple[Shape, Shape] | None = None
+    plan: LayerPlan
     role_in: str | None = None
     role_out: str | None = None
+
+
+def channels_last(shape: Shape | None, role: str | None) -> tuple[int | None, ...]:
+    """A torch shape as the core reads it: without the batch axis, channels last.
+
+    >>> channels_last((8, 3, 32, 32), "NCHW"), channels_last((8, 3, 32), "NCHW"), channels_last((8, 10), None)
+    ((32, 32, 3), (32, 3), (10,))
+    """
+    if shape is None:
+        return ()
+    dims = tuple(shape[1:])
+    if role == SPATIAL and len(dims) in (2, 3):
+        return (*dims[1:], dims[0])
+    return dims
 
 
 @dataclass
@@ -324,6 +348,8 @@ class _Builder:
             out_role = role if shape is not None and len(shape) == 3 else None
         self._bind(node, new, value, out_role)
         self._track_flatten(node, inputs)
+        roles = [self.roles.get(n) for n in inputs]
+        plan = self._plan(ctx, module_2d, module_1d, roles, (out_role or role, out_role), value, flat)
         self.records.append(
             NodeRecord(
                 ctx.path,
@@ -334,14 +360,70 @@ class _Builder:
                 inputs_1d,
                 common["output_2d"],
                 tensor_shape(value),
-                dict(ctx.chosen),
-                list(ctx.notes),
-                fresh=isinstance(ctx, ModuleContext) and _has_weights(module_2d) and ctx.weights is None,
-                exact=ctx.exact if isinstance(ctx, ModuleContext) else True,
-                flattened_from=flat,
-                role_in=self.roles.get(inputs[0]) if inputs else None,
+                plan,
+                role_in=roles[0] if roles else None,
                 role_out=out_role,
             )
+        )
+
+    def _plan(
+        self,
+        ctx: ModuleContext | CallContext,
+        module_2d: nn.Module | None,
+        module_1d: nn.Module | None,
+        roles: list[str | None],
+        out_roles: tuple[str | None, str | None],
+        value: Any,
+        flat: tuple[Shape, Shape] | None,
+    ) -> LayerPlan:
+        """The plan of one call: what it became, and the identity verification may rely on.
+
+        ``out_roles``: how the 2D and the 1D output's dims read.
+        """
+        inputs_2d = [channels_last(s, r) for s, r in zip(ctx.inputs_2d, roles, strict=True)]
+        inputs_1d = [channels_last(s, r) for s, r in zip(ctx.inputs_1d, roles, strict=True)]
+        flattened = None
+        if flat is not None:
+            flattened = (channels_last((0, *flat[0]), SPATIAL), channels_last((0, *flat[1]), SPATIAL))
+        weighted = _has_weights(module_2d)
+        claim = claim_for(
+            self.layout,
+            self.strategy,
+            spec_of(module_2d) if module_2d is not None else LayerSpec(),
+            spec_of(module_1d, 1) if module_1d is not None else LayerSpec(axes=1),
+            inputs_2d=inputs_2d,
+            inputs_1d=inputs_1d,
+            is_layer=module_2d is not None,
+            weighted=weighted,
+            flattened=flattened is not None,
+            sizes=ctx.chosen,
+        )
+        declared = ctx.declared if isinstance(ctx, ModuleContext) else None
+        if declared is not None:  # what the converter said wins: it knows its module
+            reason = declared.reason or "; ".join(ctx.notes) or "the converter declared it approximate"
+            identity = declared.identity if declared.identity != Identity.NONE else claim.identity
+            claim = Claim(identity, declared.exact, reason)
+        fresh = None
+        if isinstance(ctx, ModuleContext) and weighted and ctx.weights is None:
+            said = (n.removeprefix("freshly initialised: ") for n in ctx.notes if n.startswith("freshly initialised"))
+            fresh = "weights=None" if self.strategy is None else next(said, "the converter carries no weights")
+        names_1d = [ctx.path] if module_1d is not None else []
+        return LayerPlan(
+            path=ctx.path,
+            class_2d=type(module_2d).__name__ if module_2d is not None else ctx.cls,
+            names_1d=names_1d,
+            classes_1d=[type(module_1d).__name__] if module_1d is not None else [],
+            shape_2d=channels_last(ctx.output_2d, out_roles[0]),
+            shape_1d=channels_last(tensor_shape(value), out_roles[1]),
+            inputs_2d=inputs_2d,
+            inputs_1d=inputs_1d,
+            sizes=dict(ctx.chosen),
+            flattened_from=flattened,
+            weighted=weighted,
+            weights=self.strategy if weighted and fresh is None else None,
+            fresh=fresh,
+            claim=claim,
+            notes=list(ctx.notes),
         )
 
     def _module(self, node: fx.Node, module_2d: nn.Module, ctx: ModuleContext) -> tuple[nn.Module, ModuleContext]:
@@ -429,6 +511,12 @@ def _owner(root: nn.Module, parents: list[str]) -> nn.Module:
     return owner
 
 
+def as_root(module: nn.Module) -> nn.Module:
+    """The module the graph is traced from: a module whose class has a converter is the one child of a
+    Sequential (fx traces into the root's forward even when its class is a leaf), so its path is ``"0"``."""
+    return nn.Sequential(module) if get_converter(type(module)) is not None else module
+
+
 def orchestrate(
     module: nn.Module,
     *,
@@ -452,10 +540,7 @@ def orchestrate(
     policy = check_policy(sizes, layout)
     strategy = resolve_strategy(weights, layout, policy)
     x_2d = _example(module, example_input)
-    if get_converter(type(module)) is not None:
-        # NOTE: fx traces into the root's forward even when its class is a leaf; as the one child of a
-        # Sequential it is converted like any other leaf (its path is "0").
-        module = nn.Sequential(module)
+    module = as_root(module)
     gm = trace(module)
     problems = _scan(gm)
     if problems:
@@ -475,13 +560,14 @@ def orchestrate(
             builder.problems,
         )
     new.train(module.training)
-    new.meta["conv1dify"] = dict(  # what `verify` needs to re-plan, the way the module was converted
+    new.meta["conv1dify"] = dict(  # the options, and the plans `verify` reads instead of planning again
         layout=layout,
         sizes=policy,
         weights=strategy,
         input_length=input_length,
         channels=channels,
         example_input=tuple(x_2d.shape[1:]),
+        records=[dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out) for r in builder.records],
     )
     for record in builder.records:
         if record.module_1d is not None and record.module_2d is not None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from .._errors import ConversionError, Problem
+from ..core.geometry import LayerSpec
+from ..core.identities import claim_for
 from ..core.layout import Layout, get_layout
+from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.sizes import SizePolicy, check_policy, default_policy, resolve_size
 from ..core.weights import (
     STRATEGIES,
@@ -18,12 +21,18 @@ from ..core.weights import (
 
 __all__ = [
     "STRATEGIES",
+    "Claim",
     "ConversionError",
+    "Identity",
+    "LayerPlan",
+    "LayerSpec",
     "Layout",
     "Problem",
     "SizePolicy",
+    "Status",
     "adapt_channels",
     "check_policy",
+    "claim_for",
     "default_policy",
     "dense_after_flatten",
     "get_layout",

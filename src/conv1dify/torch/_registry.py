@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..core.plan import Claim, Identity
 from ._core import ConversionError, Layout, Problem, SizePolicy, resolve_size
 
 if TYPE_CHECKING:
@@ -156,16 +157,46 @@ class ModuleContext(_Context):
         weights: Set by the converter: a function that loads the 2D weights into the 1D module once built
             (``None``: the 1D module keeps its own initialisation, which conv1dify reports as fresh).
         flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
+        declared: The claim the converter made about its module's numbers (`approximate`, `claim`); ``None``
+            lets conv1dify derive it from the modules' geometry and the weight strategy
+            (`conv1dify.core.identities.claim_for`), as for a Keras layer.
     """
 
     module: Any = None
     flattened_from: tuple[Shape, Shape] | None = None
     weights: Callable[[], None] | None = None
-    exact: bool = True
+    declared: Claim | None = None
 
     @property
     def cls(self) -> str:
         return type(self.module).__name__
+
+    def approximate(self, text: str) -> None:
+        """Say that this module's 1D numbers follow no identity, and why: verification will not expect them exact.
+
+        ``text`` is shown in reports like a `note`.
+        """
+        self.note(text)
+        self.declared = Claim(Identity.NONE, False, text)
+
+    def claim(self, identity: Identity | str, exact: bool = True, reason: str = "") -> None:
+        """Declare the identity verification checks this module with (``"repeat"``, ``"one-row"``,
+        ``"unflatten"``, ``"same input"``) and whether it holds exactly; overrides what conv1dify derives."""
+        self.declared = Claim(Identity(identity), exact, reason)
+
+    @property
+    def exact(self) -> bool:
+        """``False`` once the converter declared its module approximate (``ctx.exact = False`` says so too)."""
+        return self.declared is None or self.declared.exact
+
+    @exact.setter
+    def exact(self, value: bool) -> None:
+        if not value:
+            # NOTE: the reason is read from the notes when the plan is made, so a note written after this line
+            # (the usual order in older converters) still explains it.
+            self.declared = Claim(Identity.NONE, False)
+        elif self.declared is not None and not self.declared.exact:
+            self.declared = None
 
     def size(self, key: str, value: Any) -> int:
         """The 1D value for a per-axis ``(h, w)`` module attribute under the size policy (``key``: Keras' name)."""

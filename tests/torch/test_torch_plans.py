@@ -1,0 +1,142 @@
+"""One core `LayerPlan` per torch call: made while converting, read by verify, with the Keras frontend's rules.
+
+The identities come from `conv1dify.core.identities` through `conv1dify.torch._geometry.spec_of`; these tests
+pin what the torch side adds: explicit paddings, plans carried by the converted module (verify never plans
+again), converters that declare their claim, and the lifted checks against each 2D module itself.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+import conv1dify.torch as ct
+from conv1dify import ConversionError
+from conv1dify.core.plan import Identity, LayerPlan, Status
+from conv1dify.torch import _verify
+
+from .torch_helpers import randomise_norms
+
+
+def net_with_explicit_paddings() -> nn.Module:
+    return randomise_norms(
+        nn.Sequential(
+            nn.Conv2d(3, 8, (3, 5), stride=(2, 1), padding=(2, 1)),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.Conv2d(8, 8, 3, stride=2, padding=3, dilation=2),
+            nn.MaxPool2d(3, stride=2, padding=1),
+            nn.Flatten(),
+            nn.Dropout(0.5),
+            nn.Linear(8 * 4 * 6, 4),
+        )
+    ).eval()
+
+
+@pytest.mark.parametrize("weights", ["sum", "center"])
+@pytest.mark.parametrize("layout", ["width", "height"])
+def test_explicit_paddings_verify_exact_under_both_identities(layout, weights):
+    net = net_with_explicit_paddings()
+    conversion = ct.orchestrate(net, example_input=(3, 21, 21), layout=layout, weights=weights)
+    result = ct.verify(net, conversion)
+    assert result.counts["mismatch"] == 0, result.mismatches
+    statuses = {c.path: c.status for c in result.checks}
+    assert statuses["0"] == statuses["3"] == Status.EXACT  # the padded convolutions
+    if weights == "center":
+        assert statuses["4"] == Status.EXACT  # a max pool follows `repeat` whatever the weights
+    # the Linear reads a flattened map: exact under sum (rows add up); under center nothing is claimed
+    linear = next(c for c in result.checks if c.path == "7")
+    if weights == "sum":
+        assert linear.status == Status.EXACT and linear.identity == "repeat"
+    else:
+        assert linear.identity == "none (repeat)" and linear.status != Status.MISMATCH
+
+
+def test_each_call_has_a_core_plan_in_channels_last_shapes():
+    net = net_with_explicit_paddings()
+    conversion = ct.orchestrate(net, example_input=(3, 21, 21), layout="width", weights="sum")
+    plans = {r.path: r.plan for r in conversion.records}
+    conv = plans["0"]
+    assert isinstance(conv, LayerPlan)
+    assert conv.inputs_2d == [(21, 21, 3)] and conv.inputs_1d == [(21, 3)]
+    assert conv.shape_2d == (12, 19, 8) and conv.shape_1d == (19, 8)
+    assert conv.claim is not None and conv.claim.identity == Identity.REPEAT and conv.claim.exact
+    assert conv.weights == "sum" and conv.fresh is None
+    linear = plans["7"]
+    assert linear.flattened_from == ((4, 6, 8), (6, 8))
+
+
+def test_verify_reads_the_plans_the_module_carries_and_never_converts_again(monkeypatch):
+    net = net_with_explicit_paddings()
+    net_1d = ct.convert(net, example_input=(3, 21, 21), layout="height", weights="center")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("verify planned the conversion again")
+
+    monkeypatch.setattr(_verify, "orchestrate", refuse)
+    result = ct.verify(net, net_1d)
+    assert result.verdict == "verified" and result.weights == "center"
+
+
+def test_options_that_differ_from_the_plans_are_refused():
+    net = net_with_explicit_paddings()
+    net_1d = ct.convert(net, example_input=(3, 21, 21), layout="width")
+    with pytest.raises(ConversionError, match=r"differ from the ones module_1d was converted with.*layout"):
+        ct.verify(net, net_1d, layout="height")
+    assert ct.verify(net, net_1d, layout="width").ok  # the same options are fine
+
+
+def test_an_edited_1d_module_is_a_mismatch():
+    net = net_with_explicit_paddings()
+    net_1d = ct.convert(net, example_input=(3, 21, 21), layout="width")
+    with torch.no_grad():
+        net_1d.get_submodule("3").weight[0, 0, 0] += 0.5
+    result = ct.verify(net, net_1d)
+    assert [c.path for c in result.mismatches] == ["3"]
+
+
+class Blur(nn.Module):
+    """A 3x3 box blur per channel: a module with a window and no converter of its own."""
+
+    def forward(self, x):
+        return nn.functional.avg_pool2d(x, 3, stride=1, padding=1, count_include_pad=False)
+
+
+def test_a_converter_declares_its_module_approximate(restore_torch_registry):
+    @ct.register_converter(Blur)
+    def blur(module, ctx):
+        ctx.approximate("blurs the kept axis only; the dropped axis' blur is lost")
+        return nn.AvgPool1d(3, stride=1, padding=1, count_include_pad=False)
+
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Blur())
+    conversion = ct.orchestrate(net, example_input=(3, 12, 12), layout="width")
+    plan = conversion.records[1].plan
+    assert plan.claim is not None and not plan.claim.exact
+    assert plan.claim.reason == "blurs the kept axis only; the dropped axis' blur is lost"
+    assert plan.expected == Status.APPROXIMATE
+    check = ct.verify(net, conversion).checks[1]
+    # compared for information through the identity the geometry gives, never counted as a mismatch
+    assert check.status in (Status.EXACT, Status.APPROXIMATE) and check.identity == "none (repeat)"
+
+
+def test_the_older_exact_flag_still_declares_and_takes_the_reason_from_the_notes(restore_torch_registry):
+    @ct.register_converter(Blur, override=True)
+    def blur(module, ctx):
+        ctx.exact = False
+        ctx.note("an older converter's note")
+        return nn.AvgPool1d(3, stride=1, padding=1, count_include_pad=False)
+
+    net = nn.Sequential(Blur())
+    plan = ct.orchestrate(net, example_input=(3, 12, 12), layout="width").records[0].plan
+    assert plan.claim is not None and not plan.claim.exact and plan.claim.reason == "an older converter's note"
+
+
+def test_a_block_kept_whole_is_read_from_its_windows():
+    """A leaf block's children set its spec: under flatten a block with a 3x3 window claims no identity."""
+    from conv1dify.torch._geometry import spec_of
+
+    block = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))
+    spec = spec_of(block)
+    assert spec.has_extent and spec.kernel_span(0) == 5 and spec.padding == "same"
+    assert not spec_of(nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU())).has_extent
