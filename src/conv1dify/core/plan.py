@@ -67,6 +67,30 @@ class Claim:
         return Claim(Identity(data["identity"]), bool(data["exact"]), str(data.get("reason", "")))
 
 
+class Declares:
+    """What a converter's context offers to declare its layer's claim; both frontends' contexts inherit it.
+
+    The context keeps ``notes`` (a list of strings) and ``declared`` (a `Claim`, or ``None`` to let the frontend
+    derive it from the layers' geometry with `conv1dify.core.identities.claim_for`).
+    """
+
+    notes: list[str]
+    declared: Claim | None
+
+    def approximate(self, text: str) -> None:
+        """Say that this layer's 1D numbers follow no identity, and why: verification will not expect them exact.
+
+        ``text`` is shown in reports like a note.
+        """
+        self.notes.append(text)
+        self.declared = Claim(Identity.NONE, False, text)
+
+    def claim(self, identity: Identity | str, exact: bool = True, reason: str = "") -> None:
+        """Declare the identity verification checks this layer with (``"repeat"``, ``"one-row"``, ``"unfold"``,
+        ``"unflatten"``, ``"same input"``) and whether it holds exactly; overrides what conv1dify derives."""
+        self.declared = Claim(Identity(identity), exact, reason)
+
+
 @dataclass
 class LayerPlan:
     """One call of one 2D layer and what it became.

@@ -251,6 +251,26 @@ class Lifter:
         return self.lower(want_2d, identity, got.shape[1:], row_out)
 
 
+def settled(base: dict[str, Any], plan: LayerPlan, runnable: bool = True) -> LayerCheck | None:
+    """The check of a layer that needs no run (fresh weights, no identity to compare through, nothing to run),
+    or ``None`` when its layers must run. ``base``: the check's path, classes and shapes."""
+    claim = plan.claim
+    if plan.expected == Status.FRESH:
+        return LayerCheck(**base, identity="-", status=Status.FRESH, detail=f"weights not carried over: {plan.fresh}")
+    if claim is None or claim.identity == Identity.NONE or not runnable:
+        reason = claim.reason if claim is not None else "nothing to run"
+        return LayerCheck(**base, identity="-", status=Status.APPROXIMATE, detail=reason)
+    return None
+
+
+def unliftable(base: dict[str, Any], plan: LayerPlan) -> LayerCheck:
+    """The check of a layer whose inputs have no lift (`Lifter.prepare` returned ``None``)."""
+    assert plan.claim is not None
+    detail = "no lift for these shapes (an input size is unknown, or the 1D map is no reshape of the 2D one)"
+    status = Status.UNCHECKED if plan.claim.exact else Status.APPROXIMATE
+    return LayerCheck(**base, identity=plan.claim.identity.value, status=status, detail=detail)
+
+
 def judge(
     base: dict[str, Any], plan: LayerPlan, got: np.ndarray, want: np.ndarray, atol: float, rtol: float
 ) -> LayerCheck:

@@ -17,12 +17,12 @@ import numpy as np
 from .._errors import ConversionError, Problem
 from ..core import weights as _weights
 from ..core.layout import Layout, folded_width
-from ..core.plan import Claim, Identity
+from ..core.plan import Claim, Declares
 from ..core.sizes import SizePolicy, resolve_size
 
 
 @dataclass
-class LayerContext:
+class LayerContext(Declares):
     """What a converter knows about the layer it converts.
 
     Attributes:
@@ -198,19 +198,6 @@ class LayerContext:
     def note(self, text: str) -> None:
         """Record something the user should know about this conversion; reports show it beside the layer."""
         self.notes.append(text)
-
-    def approximate(self, text: str) -> None:
-        """Say that this layer's 1D numbers follow no identity, and why: verification will not expect them exact.
-
-        ``text`` is shown in reports like a `note`.
-        """
-        self.note(text)
-        self.declared = Claim(Identity.NONE, False, text)
-
-    def claim(self, identity: Identity | str, exact: bool = True, reason: str = "") -> None:
-        """Declare the identity verification checks this layer with (``"repeat"``, ``"one-row"``, ``"unfold"``,
-        ``"unflatten"``, ``"same input"``) and whether it holds exactly; overrides what conv1dify derives."""
-        self.declared = Claim(Identity(identity), exact, reason)
 
     def error(self, what: str, received: dict[str, Any] | None = None, fix: str = "") -> ConversionError:
         """A `ConversionError` that names this layer; ``raise ctx.error(...)``."""

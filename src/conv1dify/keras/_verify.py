@@ -18,7 +18,7 @@ from .._errors import ConversionError
 from ..core.geometry import LayerSpec
 from ..core.layout import Layout
 from ..core.plan import Identity, LayerPlan, Status
-from ..core.verification import LayerCheck, Lifter, Verification, compare, judge
+from ..core.verification import LayerCheck, Lifter, Verification, compare, judge, settled, unliftable
 from ._convert import Conversion, _keras_message, _orchestrate
 from ._geometry import spec_of
 from ._record import KEY, read_record
@@ -64,18 +64,15 @@ class _Checker:
             shape_1d=plan.shape_1d,
         )
         claim = plan.claim
-        if plan.expected == Status.FRESH:
-            detail = f"weights not carried over: {plan.fresh}"
-            return LayerCheck(**base, identity="-", status=Status.FRESH, detail=detail)
-        if claim is None or claim.identity == Identity.NONE or layer_2d is None:
-            reason = claim.reason if claim is not None else "nothing to run"
-            return LayerCheck(**base, identity="-", status=Status.APPROXIMATE, detail=reason)
+        done = settled(base, plan, runnable=layer_2d is not None)
+        if done is not None:
+            return done
+        assert claim is not None
         spec = spec_of(layer_2d, 2)
         prepared = self.lifter.prepare(plan, spec)
-        unable = Status.UNCHECKED if claim.exact else Status.APPROXIMATE
         if prepared is None:
-            detail = "no lift for these shapes (an input size is unknown, or the 1D map is no reshape of the 2D one)"
-            return LayerCheck(**base, identity=claim.identity.value, status=unable, detail=detail)
+            return unliftable(base, plan)
+        unable = Status.UNCHECKED if claim.exact else Status.APPROXIMATE
         try:
             want_2d = keras.ops.convert_to_numpy(layer_2d(*_args(prepared.lifted), training=False))
         except Exception as exc:  # the backend cannot run the 2D layer here: say why, never crash

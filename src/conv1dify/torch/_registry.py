@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..core.plan import Claim, Identity
+from ..core.plan import Claim, Declares, Identity
 from ._core import ConversionError, Layout, Problem, SizePolicy, resolve_size
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class _Context:
 
 
 @dataclass
-class ModuleContext(_Context):
+class ModuleContext(Declares, _Context):
     """What a module converter knows about the 2D module it converts.
 
     Attributes:
@@ -157,7 +157,8 @@ class ModuleContext(_Context):
         weights: Set by the converter: a function that loads the 2D weights into the 1D module once built
             (``None``: the 1D module keeps its own initialisation, which conv1dify reports as fresh).
         flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
-        declared: The claim the converter made about its module's numbers (`approximate`, `claim`); ``None``
+        declared: The claim the converter made about its module's numbers (`approximate`, `claim`, from
+            `conv1dify.core.plan.Declares`); ``None``
             lets conv1dify derive it from the modules' geometry and the weight strategy
             (`conv1dify.core.identities.claim_for`), as for a Keras layer.
     """
@@ -170,19 +171,6 @@ class ModuleContext(_Context):
     @property
     def cls(self) -> str:
         return type(self.module).__name__
-
-    def approximate(self, text: str) -> None:
-        """Say that this module's 1D numbers follow no identity, and why: verification will not expect them exact.
-
-        ``text`` is shown in reports like a `note`.
-        """
-        self.note(text)
-        self.declared = Claim(Identity.NONE, False, text)
-
-    def claim(self, identity: Identity | str, exact: bool = True, reason: str = "") -> None:
-        """Declare the identity verification checks this module with (``"repeat"``, ``"one-row"``,
-        ``"unflatten"``, ``"same input"``) and whether it holds exactly; overrides what conv1dify derives."""
-        self.declared = Claim(Identity(identity), exact, reason)
 
     @property
     def exact(self) -> bool:

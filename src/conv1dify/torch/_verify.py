@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core.plan import Identity, LayerPlan, Status
-from ..core.verification import LayerCheck, Lifter, Verification, judge
+from ..core.plan import LayerPlan, Status
+from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable
 from ._convert import SPATIAL, Conversion, as_root, orchestrate
 from ._core import ConversionError, Layout, get_layout
 from ._geometry import spec_of
@@ -88,18 +88,14 @@ class _Checker:
         )
         if module_1d is None:
             return LayerCheck(**base, identity="-", status=Status.MISMATCH, detail="no such module in the 1D module")
-        if plan.expected == Status.FRESH:
-            detail = f"weights not carried over: {plan.fresh}"
-            return LayerCheck(**base, identity="-", status=Status.FRESH, detail=detail)
-        if claim is None or claim.identity == Identity.NONE or module_2d is None:
-            reason = claim.reason if claim is not None else "nothing to run"
-            return LayerCheck(**base, identity="-", status=Status.APPROXIMATE, detail=reason)
+        done = settled(base, plan, runnable=module_2d is not None)
+        if done is not None:
+            return done
+        assert module_2d is not None and claim is not None
         spec = spec_of(module_2d)
         prepared = self.lifter.prepare(plan, spec)
-        unable = Status.UNCHECKED if claim.exact else Status.APPROXIMATE
         if prepared is None:
-            detail = "no lift for these shapes (an input size is unknown, or the 1D map is no reshape of the 2D one)"
-            return LayerCheck(**base, identity=claim.identity.value, status=unable, detail=detail)
+            return unliftable(base, plan)
         # a vector read from a flattened map (a Linear after Flatten): torch flattens it channels first
         flat_2d, flat_1d = plan.flattened_from or (None, None)
         try:
