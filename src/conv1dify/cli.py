@@ -321,6 +321,11 @@ def _import_keras() -> None:
             os.close(saved)
 
 
+def _shows_progress(args: argparse.Namespace) -> bool:
+    """Spinners and bars on a terminal only: piped, rich ends each one with a blank line on stderr."""
+    return not (args.quiet or args.json) and sys.stderr.isatty()
+
+
 @contextlib.contextmanager
 def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
     if not enabled:
@@ -487,7 +492,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     source_2d = _check_save_2d(args, out)
     _check_extra_outputs(args)
     console = Console(stderr=True)
-    progress = not (args.quiet or args.json)
+    progress = _shows_progress(args)
     model, inspection = _converted(args, console, progress)
     # NOTE: the export runs (and may refuse) before the .keras file is written: a failure leaves nothing behind.
     exported = _export_converted(args, inspection.model, console, progress)
@@ -511,7 +516,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     _check_extra_outputs(args)
     console = Console(stderr=True)
-    progress = not (args.quiet or args.json)
+    progress = _shows_progress(args)
     model, inspection = _converted(args, console, progress)
     return _finish(args, console, progress, model, inspection)
 
@@ -525,7 +530,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
     console = Console(stderr=True)
-    progress = not (args.quiet or args.json)
+    progress = _shows_progress(args)
     _, inspection = _converted(args, console, progress)
     from .reports.plot import save_figure
 
@@ -544,9 +549,10 @@ def _load_2d(args: argparse.Namespace, console: Any) -> Any:
     from .keras._sources import load_source
 
     if args.unsafe:
-        console.print(
-            "[yellow]warning:[/] --unsafe lets the model file run the code it holds "
-            "(Lambda layers); use it only for files you trust."
+        # NOTE: one line, never wrapped (rich wraps at 80 columns when piped)
+        print(
+            "conv1dify: warning: --unsafe lets the model file run the code it holds; use it only for files you trust.",
+            file=sys.stderr,
         )
     return load_source(
         args.source,
@@ -672,7 +678,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
     check_source(args.model_1d)
     console = Console(stderr=True)
-    show_progress = not (args.quiet or args.json)
+    show_progress = _shows_progress(args)
     with _status(console, "Loading Keras...", show_progress):
         _import_keras()
         from .keras._record import attach_record, read_record
@@ -836,7 +842,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if not Path(args.model_1d).is_file():
         raise _UsageError(f"no such model file. Received: MODEL_1D {args.model_1d!r}")
     console = Console(stderr=True)
-    progress = not (args.quiet or args.json)
+    progress = _shows_progress(args)
     with _status(console, "Loading Keras...", progress):
         _import_keras()  # NOTE: before conv1dify.keras, which imports Keras, so its start-up lines are held back
         from . import conversion_record

@@ -175,6 +175,7 @@ def test_convert_keeps_the_2d_application_it_built_for_a_later_verify(tmp_path):
     shape = ["--input-shape", "32,32,3", "--layout", "width"]
     result = run("convert", "VGG16", "-o", str(out), "--save-2d", str(source), *shape, "--summary")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == "", "piped, no spinner and no stray blank line on stderr"
     assert f"wrote {source} (the 2D source, 14,714,688 parameters" in result.stdout
     assert keras.models.load_model(source).count_params() == 14_714_688  # VGG16 without its head
     result = run("verify", str(source), str(out), "--summary")

@@ -124,8 +124,11 @@ def test_summary_prints_totals_warnings_and_the_verdict(small_model, tmp_path):
     warning = next(line for line in lines if line.startswith("  warnings    [receptive-field] block4_conv1: "))
     assert warning.endswith("Fix: larger kernels (sizes='area')."), "a warning is one line, not wrapped"
     out = tmp_path / "small_1d.keras"
-    result = run("convert", str(small_model), "-o", str(out), "--layout", "height", "--verify", "--summary")
+    result = run("convert", str(small_model), "-o", str(out), "--layout", "height", "--verify", "--summary", "--unsafe")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == (  # one line, not wrapped at 80 columns, and no blank line after it
+        "conv1dify: warning: --unsafe lets the model file run the code it holds; use it only for files you trust.\n"
+    )
     lines = result.stdout.splitlines()
     assert "  verdict     verified: 5 exact, largest error of an exact layer " in lines[-2]
     assert lines[-1].startswith(f"wrote {out} (") and len(lines) == 9, result.stdout
