@@ -160,6 +160,8 @@ def test_summary_text_and_markdown_agree_with_the_page():
     assert "  parameters  844 -> 316" in lines and "  receptive   12x12 px -> 12 samples (at c2)" in lines
     assert lines[-2].startswith("  verdict     MISMATCH: 3 exact, 1 mismatch, 2 approximate, largest error of an exact")
     assert lines[-1].strip() == "[mismatch] c2 (max abs 5.0e-01): max abs 5.0e-01 > atol"
-    assert "| c2 | Conv2D k3x3 d2x2 | (16,16,8) | Conv1D k3 d2 | (16,8) | 12x12 | 12 |" in inspection_markdown(
-        inspection, verification
-    )
+    markdown = inspection_markdown(inspection, verification)
+    c2 = [line for line in markdown.splitlines() if line.startswith("| c2 |")]
+    assert c2 == ["| c2 | Conv2D k3x3 d2x2 | (16,16,8) | Conv1D k3 d2 | (16,8) | 12x12 | 12 | 584 | 200 | 147k | 3.07k "
+                  "| sum: exact | MISMATCH 5.0e-01 |"], "one table, with the verification as its last column"
+    assert "- **mismatch** `tiny<b>/c2` (max abs 5.00e-01): max abs 5.0e-01 > atol" in markdown

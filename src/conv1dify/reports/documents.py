@@ -236,41 +236,38 @@ def _verification_summary_lines(verification: Any, root: str) -> list[str]:
 
 
 def inspection_markdown(inspection: Inspection, verification: Any = None) -> str:
-    """The report as GitHub-flavoured markdown: summary, the side-by-side table, warnings, verification."""
+    """The report as GitHub-flavoured markdown: summary, the side-by-side table (with a ``verified`` column when
+    given a `Verification`), warnings, and the verdict with every mismatching layer."""
     lines = [f"# {inspection.source} -> {inspection.name}", "", "```", repr(inspection), "```", ""]
-    header = [name for name, _ in COLUMNS]
-    align = [":--" if justify == "left" else "--:" for _, justify in COLUMNS]
+    header = [name for name, _ in COLUMNS] + (["verified"] if verification is not None else [])
+    align = [":--" if justify == "left" else "--:" for _, justify in COLUMNS] + [":--"] * (verification is not None)
     lines += ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    checks = _checks_by_path(verification)
     for row in inspection.rows:
-        lines.append("| " + " | ".join(_md(c) for c in _cells(inspection, row, markup=False)) + " |")
-    lines.append("| " + " | ".join(f"**{_md(c)}**" if c else "" for c in _total_cells(inspection)) + " |")
+        cells = _cells(inspection, row, markup=False)
+        if verification is not None:
+            check = checks.pop(row.path, None)
+            cells.append(_check_cell(check, markup=False) if check else "")
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    for path, check in checks.items():  # checks of no single layer: the whole model
+        cells = [path, check.class_2d, "", check.class_1d, *[""] * (len(COLUMNS) - 4), _check_cell(check, False)]
+        lines.append("| " + " | ".join(_md(c) for c in cells) + " |")
+    totals = _total_cells(inspection) + ([_verdict(verification)] if verification is not None else [])
+    lines.append("| " + " | ".join(f"**{_md(c)}**" if c else "" for c in totals) + " |")
     lines += ["", LEGEND, ""]
     if inspection.warnings:
         lines += ["## Warnings", ""]
         lines += [f"- **{w.kind}** `{w.path}`: {w.message}" for w in inspection.warnings]
         lines.append("")
     if verification is not None:
+        lines += ["## Verification", "", f"{_verification_line(verification)}.", ""]
         lines += [
-            "## Verification",
-            "",
-            f"layout={verification.layout}, weights={verification.weights}, atol={verification.atol:g}, "
-            f"rtol={verification.rtol:g}: " + ", ".join(f"{k} {v}" for k, v in verification.counts.items()),
-            "",
-            "| layer | 2D class | 1D class | identity | status | max abs | max rel | detail |",
-            "| :-- | :-- | :-- | :-- | :-- | --: | --: | :-- |",
+            f"- **{c.status}** `{c.path}`"
+            + ("" if c.max_abs is None else f" (max abs {c.max_abs:.2e})")
+            + (f": {c.detail}" if c.detail else "")
+            for c in verification.checks
+            if str(c.status) in ("mismatch", "unchecked")
         ]
-        for c in verification.checks:
-            cells = [
-                c.path,
-                c.class_2d,
-                c.class_1d,
-                c.identity,
-                c.status,
-                "" if c.max_abs is None else f"{c.max_abs:.2e}",
-                "" if c.max_rel is None else f"{c.max_rel:.2e}",
-                c.detail,
-            ]
-            lines.append("| " + " | ".join(_md(x) for x in cells) + " |")
         lines.append("")
     return "\n".join(lines)
 
