@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 from ._convert import Conversion, NodeRecord, convert, orchestrate
+from ._inspect import inspect, inspection_of
 from ._registry import CallContext, ModuleContext, register_converter, registered
 from ._save import conversion_record, load, save
 from ._verify import verify
@@ -25,6 +26,8 @@ __all__ = [
     "NodeRecord",
     "conversion_record",
     "convert",
+    "inspect",
+    "inspection_of",
     "load",
     "orchestrate",
     "register_converter",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -55,6 +55,8 @@ class NodeRecord:
         shape_2d, shape_1d: Shapes of the output, with the batch axis (``None`` when not a tensor).
         plan: The call's plan: sizes, notes, weights moved or why they are fresh, and the claim.
         role_in, role_out: How the first input's and the output's dims read (``"NCHW"``, ``"NHWC"``, ``None``).
+        sources: For each input, the index in ``Conversion.records`` of the call that made it, ``-1`` for the
+            model's input, ``None`` for a constant or an attribute (receptive fields follow these links).
     """
 
     path: str
@@ -68,6 +70,7 @@ class NodeRecord:
     plan: LayerPlan
     role_in: str | None = None
     role_out: str | None = None
+    sources: list[int | None] = field(default_factory=list)
 
 
 def channels_last(shape: Shape | None, role: str | None) -> tuple[int | None, ...]:
@@ -223,6 +226,7 @@ class _Builder:
         self.flat_from: dict[fx.Node, tuple[Shape, Shape]] = {}
         self.installed: dict[str, nn.Module] = {}
         self.records: list[NodeRecord] = []
+        self.made_by: dict[fx.Node, int] = {}  # the index of the record of the call that made a node's value
         self.problems: list[Problem] = []
 
     # --------------------------------------------------------------------------------------------
@@ -237,6 +241,7 @@ class _Builder:
                         f"{[p.name for p in placeholders]}. Fix: wrap the module so that it takes one tensor."
                     )
                 new = self.graph.placeholder(node.name)
+                self.made_by[node] = -1
                 self._bind(node, new, x_1d, SPATIAL)
             elif node.op == "get_attr":
                 self._get_attr(node)
@@ -363,8 +368,10 @@ class _Builder:
                 plan,
                 role_in=roles[0] if roles else None,
                 role_out=out_role,
+                sources=[self.made_by.get(n) for n in inputs],
             )
         )
+        self.made_by[node] = len(self.records) - 1
 
     def _plan(
         self,
@@ -393,7 +400,9 @@ class _Builder:
             spec_of(module_1d, 1) if module_1d is not None else LayerSpec(axes=1),
             inputs_2d=inputs_2d,
             inputs_1d=inputs_1d,
-            is_layer=module_2d is not None,
+            # NOTE: an elementwise call (a residual add, a gate's multiply) claims what its geometry gives, as a
+            # Keras Add layer does; a call that reshapes (view, flatten, mean) claims nothing on its own
+            is_layer=module_2d is not None or (ctx.output_2d is not None and ctx.output_2d in ctx.inputs_2d),
             weighted=weighted,
             flattened=flattened is not None,
             sizes=ctx.chosen,
