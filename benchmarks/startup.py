@@ -8,11 +8,13 @@ at all; the ratio makes the numbers comparable across machines and loads.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,10 @@ def _commands(folder: Path) -> list[tuple[str, list[str], int]]:
     broken.write_text("not a zip archive")
     existing = folder / "existing.keras"
     existing.write_text("")
+    lambda_file = folder / "lambda.keras"  # the CLI reads only the saved config to find a Lambda layer
+    with zipfile.ZipFile(lambda_file, "w") as archive:
+        layer = {"class_name": "Lambda", "config": {"name": "double"}}
+        archive.writestr("config.json", json.dumps({"class_name": "Functional", "config": {"layers": [layer]}}))
     return [
         ("conv1dify --help", [*cli, "--help"], 0),
         ("conv1dify convert --help", [*cli, "convert", "--help"], 0),
@@ -35,6 +41,7 @@ def _commands(folder: Path) -> list[tuple[str, list[str], int]]:
         ("missing model file", [*cli, "convert", str(folder / "missing.keras"), "-o", "x.keras"], 2),
         ("broken model file", [*cli, "inspect", str(broken)], 2),
         ("existing output without --force", [*cli, "convert", "VGG16", "-o", str(existing)], 2),
+        ("Lambda layer in the model file", [*cli, "convert", str(lambda_file), "-o", "z.keras", "--unsafe"], 2),
         ("--channels without --layout", [*cli, "convert", "VGG16", "-o", "y.keras", "--channels", "6"], 2),
         ("conv1dify models", [*cli, "models"], 0),
         ("conv1dify layers", [*cli, "layers"], 0),
