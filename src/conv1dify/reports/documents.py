@@ -482,8 +482,7 @@ code { font: 13px/1.4 ui-monospace, Menlo, "DejaVu Sans Mono", Consolas, monospa
 .tag { display: inline-block; font-size: 12px; padding: 0 6px; border-radius: 10px; background: #fff1e5;
   color: #953800; border: 1px solid #f0c8a0; }
 figure { margin: 0; }
-figure svg { width: 100%; max-width: 1300px; height: auto; display: block; border: 1px solid var(--line);
-  border-radius: 8px; }
+figure svg { max-width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 8px; }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 6px; }
 .scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 8px; }
 table.layers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; }
