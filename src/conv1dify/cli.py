@@ -888,6 +888,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"conv1dify: error: --summary and {flag} are two ways to print; pass one. See: conv1dify "
               f"{args.command} --help", file=sys.stderr)  # fmt: skip
         return EXIT_USAGE
+    # NOTE: PyTorch sources go to conv1dify.torch before anything imports Keras (TensorFlow and torch's CUDA build
+    # crash in one process); `timm:`, `torchvision:` and `path/file.py:factory` name them
+    if re.match(r"(timm|torchvision):|.+\.py:[A-Za-z_]\w*$", getattr(args, "source", "") or ""):
+        try:
+            from .torch._cli import run
+        except Exception as exc:  # torch missing, or a torchvision built for another torch
+            reason = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0]}"
+            needs = "which needs torch, torchvision and timm"
+            print(f"conv1dify: error: {args.source!r} is a PyTorch source, {needs} ({reason}). Fix: pip install "
+                  "'conv1dify[torch]'", file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+        args.func = run
     try:
         return int(args.func(args))
     except (_UsageError, ConversionError) as exc:

@@ -125,3 +125,22 @@ def test_weights_2d_load_a_state_dict_without_unpickling_code(tmp_path, net_py):
     torch.save({"layer": torch.nn.Linear(2, 2)}, code)  # pickled module objects, not tensors
     with pytest.raises(ConversionError, match=r"Cannot read '.*code\.pt' as a state dict .*Fix: pass a \.safetensors"):
         build_source(f"{net_py}:build", unsafe=True, weights_2d=str(code))
+
+
+def test_a_zoo_that_does_not_import_is_one_line_naming_the_extra(monkeypatch):
+    import importlib
+
+    real = importlib.import_module
+
+    def broken(name, *args, **kwargs):
+        if name == "torchvision":  # what a CUDA torchvision beside a CPU torch raises
+            raise RuntimeError("operator torchvision::nms does not exist\nmore")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(importlib, "import_module", broken)
+    expected = (
+        r"^'torchvision:resnet18' needs torchvision, which does not import here \(RuntimeError: operator "
+        r"torchvision::nms does not exist\)\. Fix: pip install 'conv1dify\[torch\]'"
+    )
+    with pytest.raises(ConversionError, match=expected):
+        build_source("torchvision:resnet18")

@@ -65,8 +65,20 @@ def build_source(source: str, *, unsafe: bool = False, weights_2d: str | None = 
     return module.eval()
 
 
+def _zoo(zoo: str, source: str) -> Any:
+    """``import timm`` or ``import torchvision``, refused in one line where it is missing or does not load."""
+    try:
+        return importlib.import_module(zoo)
+    except Exception as exc:  # ImportError, or a torchvision built for another torch ("torchvision::nms")
+        reason = (str(exc).strip().splitlines() or [""])[0]
+        raise ConversionError(
+            f"{source!r} needs {zoo}, which does not import here ({type(exc).__name__}: {reason}). "
+            "Fix: pip install 'conv1dify[torch]' (torch, torchvision and timm that fit each other)."
+        ) from None
+
+
 def _timm(name: str, source: str) -> nn.Module:
-    import timm
+    timm = _zoo("timm", source)
 
     known = timm.list_models()
     arch, dot, _ = name.partition(".")  # a pretrained tag (resnet18.a1_in1k) names the same architecture
@@ -80,7 +92,7 @@ def _timm(name: str, source: str) -> nn.Module:
 
 
 def _torchvision(name: str, source: str) -> nn.Module:
-    import torchvision
+    torchvision = _zoo("torchvision", source)
 
     known = torchvision.models.list_models(module=torchvision.models)  # classification models only
     if name not in known:

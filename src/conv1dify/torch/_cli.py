@@ -1,0 +1,400 @@
+"""The CLI's PyTorch side: ``convert``, ``inspect`` and ``verify`` of ``timm:``/``torchvision:``/``file.py:factory``
+sources. `conv1dify.cli` hands such sources here before anything imports Keras (TensorFlow and the CUDA torch
+build crash in one process); the flags are the CLI's own, read from its ``argparse`` namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .._errors import ConversionError
+from ._convert import Conversion, orchestrate
+from ._save import SUFFIX, _check_output, check_archive, conversion_record, load, save
+from ._sources import build_source
+from ._verify import verify
+
+EXIT_OK, EXIT_MISMATCH, EXIT_UNVERIFIED = 0, 1, 3
+#: flags of the Keras side that have no PyTorch meaning yet: refused together, before any work
+_KERAS_ONLY = {
+    "keep_input": "--keep-input",
+    "include_top": "--include-top",
+    "whole_model": "--whole-model",
+    "report": "--report",
+    "plot": "--plot",
+    "export": "--export",
+    "save_2d": "--save-2d",
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``args.command`` on the torch source ``args.source``; returns the exit code (errors raise)."""
+    _refuse_keras_only(args)
+    console = _console()
+    # NOTE: spinners on a terminal only: piped, they would leave blank lines on stderr
+    progress = not (args.quiet or args.json) and sys.stderr.isatty()
+    if args.command == "convert":
+        return _convert(args, console, progress)
+    if args.command == "inspect":
+        return _inspect(args, console, progress)
+    return _verify(args, console, progress)
+
+
+def _refuse_keras_only(args: argparse.Namespace) -> None:
+    if args.command not in ("convert", "inspect", "verify"):
+        raise ConversionError(
+            f"conv1dify {args.command} reads Keras models only for now. Received: SOURCE {args.source!r}. "
+            "Fix: use convert, inspect or verify with a PyTorch source."
+        )
+    given = [flag for key, flag in _KERAS_ONLY.items() if getattr(args, key, None)]
+    if given:
+        raise ConversionError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} not available for PyTorch sources yet. "
+            f"Received: SOURCE {args.source!r}. Fix: drop {'it' if len(given) == 1 else 'them'}."
+        )
+
+
+def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
+    out = Path(args.output)
+    _check_output(out, args.force)  # before any work: suffix, folder, no overwrite without --force
+    model, conversion = _converted(args, console, progress)
+    verification = _verified(args, model, conversion, console, progress)
+    # NOTE: a mismatch is reported and still written (exit 1), like the Keras side; nothing is written on an error
+    with _status(console, f"Writing {out}...", progress):
+        save(conversion.module, out, source=args.source, force=args.force)
+    fields = {"output": str(out)}
+    line = f"wrote {out} ({_params(conversion.module):,} parameters; load it with torch.export.load)"
+    return _finish(args, conversion, verification, fields, [line])
+
+
+def _inspect(args: argparse.Namespace, console: Any, progress: bool) -> int:
+    model, conversion = _converted(args, console, progress)
+    return _finish(args, conversion, _verified(args, model, conversion, console, progress), {}, [])
+
+
+def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
+    path = Path(args.model_1d)
+    if path.suffix != SUFFIX:
+        raise ConversionError(
+            f"A PyTorch source is checked against a .pt2 file (conv1dify convert {args.source} -o OUT.pt2). "
+            f"Received: MODEL_1D {args.model_1d!r}. Fix: pass the .pt2 file it was converted to."
+        )
+    check_archive(path)
+    record = conversion_record(path) or {}
+    given = _given(args)
+    if not record and ("layout" not in given or "weights" not in given):
+        raise ConversionError(
+            f"{args.model_1d} holds no conversion record, so verify cannot tell how it was converted. Fix: pass the "
+            "options it was converted with, at least --layout and --weights (and --input-shape)."
+        )
+    recorded = {key: record.get(key) for key in ("layout", "sizes", "weights", "input_length", "channels")}
+    options: dict[str, Any] = {**{k: v for k, v in recorded.items() if v is not None}, **given}
+    if "weights" not in options:
+        options["weights"] = None  # recorded as null: the 1D module was freshly initialised
+    if options.get("sizes") == "custom":
+        raise ConversionError(
+            f"{args.model_1d} was converted with a size policy of its own (a function), which the CLI cannot "
+            "repeat. Received: sizes='custom'. Fix: verify in Python with conv1dify.torch.verify."
+        )
+    if record.get("order") not in (None, "row") and "layout" not in given:
+        options["layout"] = _layout(options["layout"], record["order"])
+    example = _example_input(args, None, record)
+    model = _source(args, console, progress)
+    with _status(console, f"Converting {args.source} again with the options of {path.name}...", progress):
+        conversion = orchestrate(model, example_input=example or _default_input(model), strict=args.strict, **options)
+    with _status(console, "Verifying module by module...", progress):
+        verification = verify(model, conversion, atol=args.atol, rtol=args.rtol)
+    with _status(console, f"Running {path.name} beside the conversion...", progress):
+        same, max_abs = _file_matches(path, conversion, args.atol, args.rtol)
+    line = (
+        f"{path.name} {'matches' if same else 'DOES NOT MATCH'} the conversion of {args.source} "
+        f"(max abs {max_abs:.2e} on random inputs {tuple(conversion.input_1d[1:])})"
+    )
+    if args.json:
+        print(json.dumps({**verification.to_dict(), "file": {"path": str(path), "matches": same, "max_abs": max_abs}}))
+    elif getattr(args, "summary", False):
+        counts = ", ".join(f"{k} {v}" for k, v in verification.counts.items() if v)
+        print(f"verification: {verification.verdict} ({counts})")
+        for check in verification.mismatches:
+            print(f"  mismatch: {check.path} ({check.class_2d}) max abs {check.max_abs:.2e}")
+        print(line)
+    elif not args.quiet:
+        from ..reports.documents import verification_table
+
+        _stdout().print(verification_table(verification))
+        _stdout().print(line)
+    if not same:
+        if args.json or args.quiet:
+            print(f"conv1dify: {line}", file=sys.stderr)
+        return EXIT_MISMATCH
+    return _exit(verification)
+
+
+def _file_matches(path: Path, conversion: Conversion, atol: float, rtol: float) -> tuple[bool, float]:
+    """Whether the saved program gives the conversion's outputs on random inputs (the weights rebuilt from SOURCE)."""
+    program = load(path)
+    module = conversion.module
+    modes = {m: m.training for m in module.modules()}
+    module.eval()
+    try:
+        generator = torch.Generator().manual_seed(0)
+        param = next(module.parameters(), None)
+        dtype = param.dtype if param is not None else torch.float32
+        x = torch.randn((3, *conversion.input_1d[1:]), generator=generator).to(dtype)
+        with torch.no_grad():
+            try:
+                got = program(x)
+            except Exception as exc:
+                raise ConversionError(
+                    f"{path.name} does not run on the input SOURCE converts to, {tuple(x.shape)} "
+                    f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). Fix: pass the options it was "
+                    "converted with (--layout, --input-shape, --input-length, --channels)."
+                ) from None
+            want = module(x)
+    finally:
+        for sub, training in modes.items():
+            sub.training = training
+    if got.shape != want.shape:
+        return False, float("inf")
+    return bool(torch.allclose(got, want, atol=atol, rtol=rtol)), float((got - want).abs().max())
+
+
+def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[torch.nn.Module, Conversion]:
+    _check_sequence_layout(args)
+    model = _source(args, console, progress)
+    example = _example_input(args, model, {})
+    weights = args.weights or "auto"
+    options: dict[str, Any] = {
+        "layout": args.layout or "flatten",
+        "sizes": args.sizes,
+        "weights": None if weights == "none" else weights,
+        "input_length": args.input_length,
+        "channels": args.channels,
+    }
+    if args.order not in (None, "row"):
+        options["layout"] = _layout(options["layout"], args.order)
+    with _status(console, f"Converting {args.source} at {example}...", progress):
+        conversion = orchestrate(model, example_input=example, strict=args.strict, **options)
+    return model, conversion
+
+
+def _layout(name: str, order: str) -> Any:
+    from ._core import Layout
+
+    return Layout(name, order)
+
+
+def _source(args: argparse.Namespace, console: Any, progress: bool) -> torch.nn.Module:
+    if args.unsafe:
+        print(f"conv1dify: warning: --unsafe runs the code of {args.source.rpartition(':')[0]!r}; use it only for "
+              "files you trust.", file=sys.stderr)  # fmt: skip
+    with _status(console, f"Building {args.source} (random weights, seed 0)...", progress):
+        return build_source(args.source, unsafe=args.unsafe, weights_2d=args.weights_2d)
+
+
+def _example_input(args: argparse.Namespace, model: torch.nn.Module | None, record: dict[str, Any]) -> Any:
+    """``(C, H, W)`` from ``--input-shape H,W,C``, else the record's, else the model's design size."""
+    if args.input_shape is not None:
+        h, w, c = args.input_shape
+        return (c, h, w)
+    if record.get("example_input"):
+        return tuple(record["example_input"])
+    if model is None:
+        return None
+    return _default_input(model)
+
+
+def _default_input(model: torch.nn.Module) -> tuple[int, int, int]:
+    cfg = getattr(model, "pretrained_cfg", None) or {}  # timm models say their design size
+    size = cfg.get("input_size") if isinstance(cfg, dict) else None
+    if size and len(size) == 3:
+        return tuple(int(d) for d in size)  # type: ignore[return-value]
+    if type(model).__name__ == "Inception3":
+        return (3, 299, 299)
+    if not type(model).__module__.startswith(("torchvision.", "timm.")):
+        raise ConversionError(
+            f"The input shape of {type(model).__name__} is unknown. Received: no --input-shape. "
+            "Fix: pass --input-shape H,W,C, e.g. --input-shape 64,64,3."
+        )
+    return (3, 224, 224)
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    given = {
+        "layout": args.layout,
+        "sizes": args.sizes,
+        "weights": args.weights,
+        "input_length": args.input_length,
+        "channels": args.channels,
+    }
+    out = {k: v for k, v in given.items() if v is not None}
+    if out.get("weights") == "none":
+        out["weights"] = None
+    return out
+
+
+def _check_sequence_layout(args: argparse.Namespace) -> None:
+    given = [f"--{name.replace('_', '-')} {value}" for name in ("input_length", "channels")
+             if (value := getattr(args, name, None)) is not None]  # fmt: skip
+    if given and args.layout is None:
+        raise ConversionError(
+            f"{' and '.join(given)} describe sequence data; say how the image model should read it. Received: no "
+            "--layout. Fix: --layout width for (length, channels) windows such as an IMU's, or --layout flatten to "
+            "read every pixel as one step."
+        )
+
+
+def _verified(args: argparse.Namespace, model: Any, conversion: Conversion, console: Any, progress: bool) -> Any:
+    if not args.verify:
+        return None
+    with _status(console, "Verifying module by module...", progress):
+        return verify(model, conversion, atol=args.atol, rtol=args.rtol)
+
+
+def _finish(
+    args: argparse.Namespace, conversion: Conversion, verification: Any, fields: dict[str, Any], lines: list[str]
+) -> int:
+    if args.json:
+        data = {**_summary(conversion), **fields}
+        if verification is not None:
+            data["verification"] = verification.to_dict()
+        print(json.dumps(data, indent=2))
+    elif getattr(args, "summary", False):
+        for line in [*_summary_lines(conversion, verification), *lines]:
+            print(line)
+    elif not args.quiet:
+        stdout = _stdout()
+        stdout.print(_table(conversion))
+        for line in lines:
+            stdout.print(line)
+        if verification is not None:
+            from ..reports.documents import verification_table
+
+            stdout.print(verification_table(verification))
+    return _exit(verification)
+
+
+def _summary_lines(conversion: Conversion, verification: Any) -> list[str]:
+    """``--summary``: totals, what needs a look, and the verdict, in a few lines."""
+    summary = _summary(conversion)
+    modules = summary["modules"]
+    fresh = [m["path"] for m in modules if m["fresh"]]
+    lines = [
+        f"{summary['source']}: {tuple(summary['input_2d'])} -> {tuple(summary['input_1d'])}, layout={summary['layout']}"
+        f" sizes={summary['sizes']} weights={summary['weights']}; {len(modules)} modules; parameters "
+        f"{summary['params_2d']:,} -> {summary['params_1d']:,}",
+    ]
+    if fresh:
+        lines.append(f"fresh weights: {', '.join(fresh[:5])}{' ...' if len(fresh) > 5 else ''}")
+    if verification is not None:
+        counts = ", ".join(f"{k} {v}" for k, v in verification.counts.items() if v)
+        lines.append(f"verification: {verification.verdict} ({counts})")
+        lines += [f"  mismatch: {c.path} ({c.class_2d}) max abs {c.max_abs:.2e}" for c in verification.mismatches]
+    return lines
+
+
+def _exit(verification: Any) -> int:
+    if verification is None or verification.verdict == "verified":
+        return EXIT_OK
+    if verification.verdict == "mismatch":
+        return EXIT_MISMATCH
+    print(
+        "conv1dify: warning: nothing was verified: no module could be checked exact (all approximate, fresh or "
+        "unchecked); see the verification table.",
+        file=sys.stderr,
+    )
+    return EXIT_UNVERIFIED
+
+
+def _summary(conversion: Conversion) -> dict[str, Any]:
+    return {
+        "source": type(conversion.source).__name__,
+        "layout": conversion.layout.name,
+        "order": conversion.layout.order,
+        "sizes": conversion.sizes if isinstance(conversion.sizes, str) else "custom",
+        "weights": conversion.weights,
+        "input_2d": list(conversion.input_2d[1:]),
+        "input_1d": list(conversion.input_1d[1:]),
+        "params_2d": _params(conversion.source),
+        "params_1d": _params(conversion.module),
+        "modules": [_module_row(r) for r in conversion.records if r.module_2d is not None],
+    }
+
+
+def _module_row(record: Any) -> dict[str, Any]:
+    # NOTE: sizes, notes and freshness live in the record's core plan where it has one (the records are
+    # becoming `LayerPlan`s), on the record itself before
+    plan = getattr(record, "plan", record)
+    fresh = getattr(plan, "fresh", None)
+    return {
+        "path": record.path,
+        "class_2d": record.target,
+        "class_1d": type(record.module_1d).__name__ if record.module_1d is not None else None,
+        "shape_2d": list(record.shape_2d) if record.shape_2d else None,
+        "shape_1d": list(record.shape_1d) if record.shape_1d else None,
+        "sizes": dict(getattr(plan, "sizes", {}) or {}),
+        "fresh": bool(fresh),
+        "notes": list(getattr(plan, "notes", []) or []),
+    }
+
+
+def _table(conversion: Conversion) -> Any:
+    from rich.table import Table
+
+    summary = _summary(conversion)
+    table = Table(
+        title=f"{summary['source']}  {tuple(summary['input_2d'])} -> {tuple(summary['input_1d'])}  "
+        f"layout={summary['layout']}  sizes={summary['sizes']}  weights={summary['weights']}",
+        title_justify="left",
+        caption=f"parameters: {summary['params_2d']:,} (2D) -> {summary['params_1d']:,} (1D)",
+        caption_justify="left",
+    )
+    for column in ("module", "2D class", "1D class", "2D output", "1D output", "sizes", "notes"):
+        table.add_column(column)
+    for row in summary["modules"]:
+        table.add_row(
+            row["path"],
+            row["class_2d"].rpartition(".")[2],
+            row["class_1d"] or "",
+            _shape(row["shape_2d"]),
+            _shape(row["shape_1d"]),
+            " ".join(f"{k}={v}" for k, v in row["sizes"].items()),
+            ("fresh weights; " if row["fresh"] else "") + "; ".join(row["notes"]),
+        )
+    return table
+
+
+def _shape(shape: list[int] | None) -> str:
+    return "" if not shape else "x".join(str(d) for d in shape[1:])
+
+
+def _params(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _stdout() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)
+
+
+@contextlib.contextmanager
+def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    with console.status(message):
+        yield
