@@ -140,3 +140,21 @@ def test_a_block_kept_whole_is_read_from_its_windows():
     spec = spec_of(block)
     assert spec.has_extent and spec.kernel_span(0) == 5 and spec.padding == "same"
     assert not spec_of(nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU())).has_extent
+
+
+@pytest.mark.parametrize("order", ["snake", "hilbert", "column"])
+def test_pixel_orders_under_flatten_match_the_2d_module_on_reordered_images(order):
+    """1x1 convolutions, BatchNorm and a Linear after Flatten: the 1D network on the image read in ``order``
+    is the 2D network on the image, end to end (the reference: the 2D module and numpy's reordering)."""
+    from conv1dify.core.layout import Layout, order_indices
+
+    net = randomise_norms(
+        nn.Sequential(nn.Conv2d(3, 6, 1), nn.BatchNorm2d(6), nn.ReLU(), nn.Flatten(), nn.Linear(6 * 6 * 5, 3))
+    ).eval()
+    net_1d = ct.convert(net, example_input=(3, 6, 5), layout=Layout("flatten", order)).eval()
+    images = torch.randn(4, 3, 6, 5)
+    sequence = images.flatten(2)[:, :, torch.tensor(order_indices(order, 6, 5))]
+    with torch.no_grad():
+        torch.testing.assert_close(net_1d(sequence), net(images), atol=1e-5, rtol=1e-5)
+    result = ct.verify(net, net_1d)
+    assert result.verdict == "verified" and result.layout == f"flatten/{order}"

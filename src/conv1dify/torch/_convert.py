@@ -541,10 +541,11 @@ def orchestrate(
     if not isinstance(module, nn.Module):
         raise ConversionError(f"conv1dify.torch.convert() takes a torch.nn.Module. Received: {type(module).__name__}")
     layout = get_layout(layout)
-    if layout.name == "fold" or layout.order != "row":
+    if layout.name == "fold":
         raise ConversionError(
-            "The torch frontend supports the flatten (row-major), height and width layouts. "
-            f"Received: layout={str(layout)!r}. Fix: use layout='flatten', 'height' or 'width'."
+            "The torch frontend supports the flatten (any pixel order), height and width layouts. "
+            f"Received: layout={str(layout)!r}. Fix: use layout='height' (the time axis kept, the frequencies "
+            "dropped) or convert with the Keras frontend, which folds."
         )
     policy = check_policy(sizes, layout)
     strategy = resolve_strategy(weights, layout, policy)

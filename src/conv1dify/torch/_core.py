@@ -5,7 +5,7 @@ from __future__ import annotations
 from .._errors import ConversionError, Problem
 from ..core.geometry import LayerSpec
 from ..core.identities import claim_for
-from ..core.layout import Layout, get_layout
+from ..core.layout import Layout, get_layout, order_indices
 from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.sizes import SizePolicy, check_policy, default_policy, resolve_size
 from ..core.weights import (
@@ -40,6 +40,7 @@ __all__ = [
     "kernel_flatten",
     "kernel_mean",
     "kernel_sum",
+    "order_indices",
     "resolve_size",
     "resolve_strategy",
 ]

@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._core import adapt_channels, dense_after_flatten, kernel_center, kernel_flatten, kernel_mean, kernel_sum
+from ._core import (
+    adapt_channels,
+    dense_after_flatten,
+    kernel_center,
+    kernel_flatten,
+    kernel_mean,
+    kernel_sum,
+    order_indices,
+)
 from ._registry import ModuleContext
 
 _REDUCE = {"sum": kernel_sum, "center": kernel_center, "mean": kernel_mean}
@@ -65,7 +73,8 @@ def linear_after_flatten(ctx: ModuleContext, weight: torch.Tensor) -> torch.Tens
     assert ctx.flattened_from is not None
     (c, h, w), (c_1d, length) = ctx.flattened_from
     kernel = _numpy(weight).T.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(h * w * c, -1)
-    out = dense_after_flatten(kernel, (h, w, c), ctx.layout.dropped_axis)
+    order = None if ctx.layout.order == "row" else order_indices(ctx.layout.order, h, w)
+    out = dense_after_flatten(kernel, (h, w, c), ctx.layout.dropped_axis, order)
     if out.shape[0] != length * c_1d:
         raise NotImplementedError(f"the map has {length * c_1d} values in 1D, the mapped kernel reads {out.shape[0]}")
     out = out.reshape(length, c_1d, -1).transpose(1, 0, 2).reshape(c_1d * length, -1)
