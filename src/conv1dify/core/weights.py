@@ -76,6 +76,55 @@ def kernel_fold(kernel: np.ndarray, width: int) -> np.ndarray:
     return kernel.reshape(kh, w * cin, cout)
 
 
+def kernel_1d(kernel: np.ndarray, strategy: str | None, dropped: int | None) -> np.ndarray:
+    """A spatial kernel ``(kh, kw, ...)`` as a 1D kernel ``(k, ...)`` under a weight strategy.
+
+    ``"sum"``, ``"center"`` and ``"mean"`` reduce the ``dropped`` axis (the height under ``flatten``, where a
+    row-major sequence runs along the width: ``dropped=None``); ``"flatten"`` lays all ``kh*kw`` taps out.
+
+    >>> kernel_1d(np.ones((3, 5, 2, 4)), "sum", 0).shape, kernel_1d(np.ones((3, 5, 2, 4)), "flatten", None).shape
+    ((5, 2, 4), (15, 2, 4))
+    """
+    if strategy == "flatten":
+        return kernel_flatten(kernel)
+    reduce = {"sum": kernel_sum, "center": kernel_center, "mean": kernel_mean}
+    if strategy not in reduce:
+        raise NotImplementedError(f"unknown weight strategy {strategy!r}")
+    return reduce[strategy](kernel, 0 if dropped is None else dropped)
+
+
+#: What a converter says of a first layer whose kernel `kernel_over_folded` spreads over the folded columns.
+FOLD_SPREAD = (
+    "fold: the kernel does not span the whole folded width with valid padding, so it is reduced over the width "
+    "and spread evenly over the folded columns (approximate)"
+)
+
+
+def kernel_over_folded(
+    kernel: np.ndarray, width: int, strategy: str | None, exact: bool, *, in_axis: int = 2, depthwise: bool = False
+) -> np.ndarray:
+    """A kernel ``(kh, kw, ..., cin, ...)`` reading ``fold``'s folded input ``(T, W*C)`` (channels ``w*C + c``).
+
+    ``exact`` (the kernel spans all ``W`` columns with ``valid`` padding, a plain Conv2D): `kernel_fold`.
+    Otherwise the kernel is reduced over the width by ``strategy`` and spread evenly over the folded columns
+    (``depthwise``: each column gets the reduced kernel as it is), which is exact for inputs constant along the
+    width, away from its borders; the caller says the layer is approximate.
+
+    >>> kernel = np.ones((3, 2, 1, 4))  # (kh, kw, cin, cout) over a width of 5
+    >>> out = kernel_over_folded(kernel, 5, "sum", exact=False)
+    >>> out.shape, float(out[0, 0, 0])  # two taps summed, spread over five columns
+    ((3, 5, 4), 0.4)
+    """
+    if exact and in_axis == 2 and not depthwise:
+        return kernel_fold(kernel, width)
+    out = kernel_1d(kernel, strategy, 1)
+    axis_1d = in_axis - 1
+    spread = out if depthwise else out / width
+    columns = np.repeat(np.expand_dims(spread, axis_1d), width, axis=axis_1d)
+    shape = (*out.shape[:axis_1d], width * out.shape[axis_1d], *out.shape[axis_1d + 1 :])
+    return columns.reshape(shape).astype(kernel.dtype)
+
+
 def adapt_channels(kernel: np.ndarray, channels: int, axis: int) -> np.ndarray:
     """Adapt a kernel's input-channel axis to ``channels`` (first-layer adaptation when ``channels`` changes).
 

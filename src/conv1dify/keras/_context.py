@@ -135,26 +135,14 @@ class LayerContext(Declares):
             if width is None:
                 raise NotImplementedError("the folded width is unknown")
             exact = kernel.shape[1] == width and self.config_2d.get("padding") == "valid"
-            if exact and in_axis == 2 and not depthwise:
-                return _weights.kernel_fold(kernel, width)
-            self.approximate(
-                "fold: the kernel does not span the whole folded width with valid padding, so it is reduced "
-                "over the width and spread evenly over the folded columns (approximate)"
-            )
-        if strategy == "flatten":
-            out = _weights.kernel_flatten(kernel)
+            exact = exact and in_axis == 2 and not depthwise
+            out = _weights.kernel_over_folded(kernel, width, strategy, exact, in_axis=in_axis, depthwise=depthwise)
+            if exact:
+                return out
+            self.approximate(_weights.FOLD_SPREAD)
         else:
-            reduce = {"sum": _weights.kernel_sum, "center": _weights.kernel_center, "mean": _weights.kernel_mean}
-            if strategy not in reduce:
-                raise NotImplementedError(f"unknown weight strategy {strategy!r}")
-            dropped = 0 if self.layout.dropped_axis is None else self.layout.dropped_axis
-            out = reduce[strategy](kernel, dropped)
+            out = _weights.kernel_1d(kernel, strategy, self.layout.dropped_axis)
         axis_1d = in_axis - 1
-        if folded_first and width is not None:
-            spread = out if depthwise else out / width
-            out = np.repeat(spread[..., np.newaxis, :, :], width, axis=axis_1d).reshape(
-                *out.shape[:axis_1d], width * out.shape[axis_1d], *out.shape[axis_1d + 1 :]
-            ).astype(kernel.dtype)
         taps = self.chosen.get("kernel_size")
         if taps is not None and out.shape[0] != taps:
             raise NotImplementedError(
