@@ -198,7 +198,6 @@ def test_a_frozen_train_branch_is_refused():
     [
         (dict(example_input=None), r"example input.*Received: example_input=None.*Fix"),
         (dict(example_input=(3, 8)), r"Received: example_input shape \(3, 8\)"),
-        (dict(example_input=(3, 8, 8), layout="fold"), r"Received: layout='fold'"),
         (dict(example_input=(3, 8, 8), weights="flatten", layout="width"), r"weights='flatten'.*sizes='area'"),
         (dict(example_input=(3, 8, 8), sizes="kept"), r"Size policy 'kept'"),
     ],

@@ -158,3 +158,52 @@ def test_pixel_orders_under_flatten_match_the_2d_module_on_reordered_images(orde
         torch.testing.assert_close(net_1d(sequence), net(images), atol=1e-5, rtol=1e-5)
     result = ct.verify(net, net_1d)
     assert result.verdict == "verified" and result.layout == f"flatten/{order}"
+
+
+def folded(images: torch.Tensor) -> torch.Tensor:
+    """``(N, C, H, W)`` spectrograms as fold's ``(N, W*C, H)``: channels ``w*C + c``, as the core lays them out."""
+    n, c, h, w = images.shape
+    return images.permute(0, 3, 1, 2).reshape(n, w * c, h)
+
+
+def spectrogram_net(first_width: int, first_padding: tuple[int, int]) -> nn.Module:
+    return randomise_norms(
+        nn.Sequential(
+            nn.ReLU(),  # a module without weights before the first layer keeps the input folded
+            nn.Conv2d(2, 8, (3, first_width), padding=first_padding),
+            nn.BatchNorm2d(8),
+            nn.ReLU(),
+            nn.Conv2d(8, 8, 3, padding=1),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+            nn.Linear(8, 3),
+        )
+    ).eval()
+
+
+def test_fold_reads_every_frequency_with_a_first_kernel_that_spans_them():
+    """A first kernel over all 12 frequencies (valid along them): the 1D network on the folded spectrogram is
+    the 2D network on the spectrogram, end to end (``center``: later 3x3 kernels meet a one-column map)."""
+    net = spectrogram_net(12, (1, 0))
+    net_1d = ct.convert(net, example_input=(2, 20, 12), layout="fold", weights="center").eval()
+    images = torch.randn(4, 2, 20, 12)
+    with torch.no_grad():
+        torch.testing.assert_close(net_1d(folded(images)), net(images), atol=1e-5, rtol=1e-5)
+    result = ct.verify(net, net_1d)
+    assert result.verdict == "verified", result.mismatches
+    first = next(c for c in result.checks if c.path == "1")
+    assert first.identity == "unfold" and first.status == Status.EXACT
+
+
+def test_fold_spreads_a_narrow_first_kernel_and_says_so():
+    net = spectrogram_net(3, (1, 1))
+    conversion = ct.orchestrate(net, example_input=(2, 20, 12), layout="fold")
+    plan = next(r.plan for r in conversion.records if r.path == "1")
+    assert plan.folded and plan.claim is not None and not plan.claim.exact and "spread evenly" in plan.claim.reason
+    assert ct.verify(net, conversion).counts["mismatch"] == 0
+
+
+def test_fold_refuses_a_first_layer_with_weights_that_is_no_convolution():
+    net = nn.Sequential(nn.BatchNorm2d(2), nn.Conv2d(2, 4, 3)).eval()
+    with pytest.raises(ConversionError, match=r"(?s)'0'.*BatchNorm2d.*first layer with weights must be a Conv2d"):
+        ct.convert(net, example_input=(2, 20, 12), layout="fold")

@@ -227,6 +227,7 @@ class _Builder:
         self.installed: dict[str, nn.Module] = {}
         self.records: list[NodeRecord] = []
         self.made_by: dict[fx.Node, int] = {}  # the index of the record of the call that made a node's value
+        self.folded: set[fx.Node] = set()  # nodes whose 1D value is fold's folded input (channels w*C + c)
         self.problems: list[Problem] = []
 
     # --------------------------------------------------------------------------------------------
@@ -242,6 +243,9 @@ class _Builder:
                     )
                 new = self.graph.placeholder(node.name)
                 self.made_by[node] = -1
+                shape_2d = tensor_shape(self.values_2d.get(node.name))
+                if self.layout.folds and shape_2d is not None and x_1d.shape[1] == shape_2d[1] * shape_2d[3]:
+                    self.folded.add(node)  # channels=N replaces the folded input by adapted channels
                 self._bind(node, new, x_1d, SPATIAL)
             elif node.op == "get_attr":
                 self._get_attr(node)
@@ -297,13 +301,22 @@ class _Builder:
         try:
             if node.op == "call_module":
                 module_2d = self.gm.get_submodule(str(node.target))
-                ctx: ModuleContext | CallContext = ModuleContext(
-                    **common, roles=[self.roles.get(n) for n in inputs], module=module_2d, flattened_from=flat
+                module_ctx = ModuleContext(
+                    **common,
+                    roles=[self.roles.get(n) for n in inputs],
+                    module=module_2d,
+                    flattened_from=flat,
+                    folded=bool(inputs) and inputs[0] in self.folded,
                 )
+                self._check_fold(module_ctx, module_2d)
+                ctx: ModuleContext | CallContext = module_ctx
                 module_1d, ctx = self._module(node, module_2d, ctx)  # type: ignore[arg-type]
                 new = self.graph.call_module(str(node.target), *self._mapped(node))
                 run: Callable[..., Any] = module_1d
             else:
+                if any(n in self.folded for n in inputs):
+                    problem = self._fold_problem(_path(node), qualified(node.target))
+                    raise ConversionError("Cannot convert the module:", [problem])
                 args, kwargs = self._mapped(node)
                 info = {self.env[n]: (tensor_shape(self.values_2d.get(n.name)), self.roles.get(n)) for n in inputs}
                 ctx = CallContext(
@@ -353,6 +366,8 @@ class _Builder:
             out_role = role if shape is not None and len(shape) == 3 else None
         self._bind(node, new, value, out_role)
         self._track_flatten(node, inputs)
+        if isinstance(ctx, ModuleContext) and ctx.folded and not _has_weights(module_2d):
+            self.folded.add(node)  # an activation before the first layer: its output is still folded
         roles = [self.roles.get(n) for n in inputs]
         plan = self._plan(ctx, module_2d, module_1d, roles, (out_role or role, out_role), value, flat)
         self.records.append(
@@ -393,6 +408,7 @@ class _Builder:
         if flat is not None:
             flattened = (channels_last((0, *flat[0]), SPATIAL), channels_last((0, *flat[1]), SPATIAL))
         weighted = _has_weights(module_2d)
+        folded = isinstance(ctx, ModuleContext) and ctx.folded
         claim = claim_for(
             self.layout,
             self.strategy,
@@ -405,6 +421,7 @@ class _Builder:
             is_layer=module_2d is not None or (ctx.output_2d is not None and ctx.output_2d in ctx.inputs_2d),
             weighted=weighted,
             flattened=flattened is not None,
+            folded=folded,
             sizes=ctx.chosen,
         )
         declared = ctx.declared if isinstance(ctx, ModuleContext) else None
@@ -427,12 +444,27 @@ class _Builder:
             inputs_2d=inputs_2d,
             inputs_1d=inputs_1d,
             sizes=dict(ctx.chosen),
+            folded=folded,
             flattened_from=flattened,
             weighted=weighted,
             weights=self.strategy if weighted and fresh is None else None,
             fresh=fresh,
             claim=claim,
             notes=list(ctx.notes),
+        )
+
+    def _check_fold(self, ctx: ModuleContext, module: nn.Module) -> None:
+        """A folded input is read by a convolution (or by modules without weights before it), nothing else."""
+        if ctx.folded and _has_weights(module) and not isinstance(module, nn.Conv2d):
+            raise ConversionError("Cannot convert the module:", [self._fold_problem(ctx.path, ctx.cls)])
+
+    def _fold_problem(self, path: str, cls: str) -> Problem:
+        return Problem(
+            path,
+            cls,
+            "reads fold's folded input (N, W*C, H) first; under fold the first layer with weights must be a Conv2d",
+            {"layout": "fold"},
+            "use layout='height' (the time axis kept, the frequencies dropped), or put the convolution first.",
         )
 
     def _module(self, node: fx.Node, module_2d: nn.Module, ctx: ModuleContext) -> tuple[nn.Module, ModuleContext]:
@@ -541,12 +573,6 @@ def orchestrate(
     if not isinstance(module, nn.Module):
         raise ConversionError(f"conv1dify.torch.convert() takes a torch.nn.Module. Received: {type(module).__name__}")
     layout = get_layout(layout)
-    if layout.name == "fold":
-        raise ConversionError(
-            "The torch frontend supports the flatten (any pixel order), height and width layouts. "
-            f"Received: layout={str(layout)!r}. Fix: use layout='height' (the time axis kept, the frequencies "
-            "dropped) or convert with the Keras frontend, which folds."
-        )
     policy = check_policy(sizes, layout)
     strategy = resolve_strategy(weights, layout, policy)
     x_2d = _example(module, example_input)

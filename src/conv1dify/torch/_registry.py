@@ -157,6 +157,7 @@ class ModuleContext(Declares, _Context):
         weights: Set by the converter: a function that loads the 2D weights into the 1D module once built
             (``None``: the 1D module keeps its own initialisation, which conv1dify reports as fresh).
         flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
+        folded: The module reads ``fold``'s folded input ``(N, W*C, H)``, channels ``w*C + c``.
         declared: The claim the converter made about its module's numbers (`approximate`, `claim`, from
             `conv1dify.core.plan.Declares`); ``None``
             lets conv1dify derive it from the modules' geometry and the weight strategy
@@ -167,6 +168,7 @@ class ModuleContext(Declares, _Context):
     flattened_from: tuple[Shape, Shape] | None = None
     weights: Callable[[], None] | None = None
     declared: Claim | None = None
+    folded: bool = False
 
     @property
     def cls(self) -> str:

@@ -10,17 +10,15 @@ import numpy as np
 import torch
 
 from ._core import (
+    FOLD_SPREAD,
     adapt_channels,
     dense_after_flatten,
-    kernel_center,
-    kernel_flatten,
-    kernel_mean,
-    kernel_sum,
+    kernel_1d,
+    kernel_over_folded,
     order_indices,
 )
+from ._geometry import spec_of
 from ._registry import ModuleContext
-
-_REDUCE = {"sum": kernel_sum, "center": kernel_center, "mean": kernel_mean}
 
 
 def _numpy(weight: torch.Tensor) -> np.ndarray:
@@ -44,24 +42,35 @@ def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1)
     """
     kernel = _numpy(weight).transpose(2, 3, 1, 0)  # (kh, kw, in, out)
     strategy = ctx.strategy
-    if strategy == "flatten":
-        out = kernel_flatten(kernel)
-    elif strategy in _REDUCE:
-        out = _REDUCE[strategy](kernel, ctx.layout.dropped_axis or 0)
-    else:
-        raise NotImplementedError(f"unknown weight strategy {strategy!r}")
+    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
+    if ctx.folded and shape_2d is not None:
+        # fold's folded input (N, W*C, H), channels w*C + c: the core maps the kernel over the folded columns
+        width = shape_2d[3]
+        exact = kernel.shape[1] == width and groups == 1 and _pads_nothing_along(ctx.module, 1)
+        if groups != 1:
+            raise NotImplementedError("a grouped conv cannot read the folded input (fold)")
+        out = kernel_over_folded(kernel, width, strategy, exact)
+        if not exact:
+            ctx.approximate(FOLD_SPREAD)
+        return _tensor(out.transpose(2, 1, 0), weight)
+    out = kernel_1d(kernel, strategy, ctx.layout.dropped_axis)
     taps = ctx.chosen.get("kernel_size")
     if taps is not None and out.shape[0] != taps:
         raise NotImplementedError(
             f"the '{strategy}' kernel has {out.shape[0]} taps but the 1D module has {taps} (size policy)"
         )
-    shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
     if shape_2d is not None and shape_1d is not None and shape_1d[1] != shape_2d[1]:
         if groups != 1:
             raise NotImplementedError(f"cannot adapt {shape_2d[1]} input channels to {shape_1d[1]} in a grouped conv")
         ctx.note(f"input channels adapted from {shape_2d[1]} to {shape_1d[1]} (see adapt_channels)")
         out = adapt_channels(out, shape_1d[1], axis=1)
     return _tensor(out.transpose(2, 1, 0), weight)  # (k, in, out) -> (out, in, k)
+
+
+def _pads_nothing_along(module: torch.nn.Module, axis: int) -> bool:
+    """Whether a convolution adds no padding along a spatial axis (read from its core spec)."""
+    spec = spec_of(module)
+    return spec.padding == "valid" or (spec.padding == "explicit" and spec.pads[axis] == (0, 0))
 
 
 def linear_after_flatten(ctx: ModuleContext, weight: torch.Tensor) -> torch.Tensor:
