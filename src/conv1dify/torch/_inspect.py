@@ -151,24 +151,14 @@ def _outputs(conversion: Conversion) -> list[NodeRecord]:
     return tensors[-1:]
 
 
-def inspect(
-    module: nn.Module,
-    *,
-    example_input: Any,
-    layout: Any = "flatten",
-    sizes: Any = None,
-    weights: str | None = "auto",
-    input_length: int | None = None,
-    channels: int | None = None,
-    strict: bool = False,
-    rf_factor: float = 2.0,
-) -> Inspection:
+def inspect(module: nn.Module, *, example_input: Any, rf_factor: float = 2.0, **options: Any) -> Inspection:
     """Plan a conversion and measure both modules, call by call: shapes, sizes, receptive fields, parameters,
     multiply-adds, weights and what verification can promise. The source is never changed.
 
     Args:
-        module, example_input, layout, sizes, weights, input_length, channels, strict: As for `convert`.
+        module, example_input: As for `convert`.
         rf_factor: Warn when the 1D receptive field is this many times smaller than the 2D one.
+        **options: ``layout``, ``sizes``, ``weights``, ``input_length``, ``channels``, ``strict``: as for `convert`.
 
     Returns:
         The core's `Inspection` (``rows``, ``totals``, ``warnings``, the converted ``model``): ``print()`` it for
@@ -182,14 +172,4 @@ def inspect(
     >>> report.totals["receptive_field_2d"], report.totals["receptive_field_1d"]
     ([8.0, 8.0], 8.0)
     """
-    conversion = orchestrate(
-        module,
-        example_input=example_input,
-        layout=layout,
-        sizes=sizes,
-        weights=weights,
-        input_length=input_length,
-        channels=channels,
-        strict=strict,
-    )
-    return inspection_of(conversion, rf_factor)
+    return inspection_of(orchestrate(module, example_input=example_input, **options), rf_factor)
