@@ -56,7 +56,8 @@ exit codes: 0 ok, 1 verification mismatch (--verify), 2 usage or input error, 3 
 
 VERIFY_SOURCE_HELP = (
     "the 2D model MODEL_1D was converted from: a .keras/.h5 file (for a keras.applications model, the one "
-    "convert --save-2d wrote), not an application name, which would be built with new random weights"
+    "convert --save-2d wrote), not an application name, which would be built with new random weights; or the "
+    "PyTorch source of a .pt2 (timm:NAME, torchvision:NAME, file.py:factory), rebuilt under a fixed seed"
 )
 
 VERIFY_DESCRIPTION = """\
@@ -64,6 +65,8 @@ Check MODEL_1D against SOURCE, layer by layer. Exit code 1 on any mismatch.
 
 SOURCE is the 2D model as a .keras/.h5 file. For a keras.applications model, keep the one convert built:
   conv1dify convert VGG16 -o vgg16_1d.keras --save-2d vgg16_2d.keras
+A PyTorch MODEL_1D.pt2 takes the source it was converted from (timm:NAME, torchvision:NAME, file.py:factory),
+rebuilt under a fixed seed (docs/torch.md).
 
 The conversion options (layout, order, sizes, weights, ...) and the plan of every layer come from the conversion
 record MODEL_1D carries in its saved config; options given beside it must agree with it. A model without a record
