@@ -30,7 +30,7 @@ def small_net() -> nn.Module:
 def test_saved_program_loads_in_plain_torch_and_matches_the_2d_module_on_a_lifted_input(tmp_path, monkeypatch):
     net = small_net()
     net_1d = ct.convert(net, example_input=(3, 16, 16), layout="width")
-    path = ct.save(net_1d, tmp_path / "net_1d.pt2")
+    path = ct.save(net_1d, tmp_path / "net_1d.pt2", dynamic_length=True)
 
     # nothing is unpickled: torch.export.load must not need pickle for a file conv1dify wrote
     def refuse(*args, **kwargs):
@@ -50,6 +50,14 @@ def test_saved_program_loads_in_plain_torch_and_matches_the_2d_module_on_a_lifte
         got = program.module()(x)
     assert got.shape == expected.shape == (5, 4, 24)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_by_default_the_length_is_fixed_and_the_batch_is_not(tmp_path):
+    net_1d = ct.convert(small_net(), example_input=(3, 16, 16), layout="width")
+    module = ct.load(ct.save(net_1d, tmp_path / "n.pt2"))
+    assert module(torch.randn(7, 3, 16)).shape == (7, 4, 16)
+    with pytest.raises(RuntimeError, match=r"shape\[2\] to be equal to 16, but got 24"):
+        module(torch.randn(7, 3, 24))
 
 
 def test_save_leaves_train_mode_as_it_was_and_saves_the_eval_graph(tmp_path):

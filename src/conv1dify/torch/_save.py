@@ -29,14 +29,15 @@ def save(
     *,
     example_input: Any = None,
     source: str | None = None,
+    dynamic_length: bool = False,
     force: bool = False,
 ) -> Path:
     """Write ``module`` (a 1D module, in eval mode) as a ``torch.export`` program that loads without conv1dify.
 
-    The program accepts any batch size and, where the network allows it, other sequence lengths too (the
-    export decides: ``torch.export.load(path).range_constraints`` lists them). The file is written whole or
-    not at all, and an existing file is kept unless ``force=True``. The module's train/eval flags are left as
-    they were.
+    The program accepts any batch size, and the sequence length of ``example_input`` (with
+    ``dynamic_length=True``, other lengths too where the network allows it: the exporter decides, and
+    ``torch.export.load(path).range_constraints`` lists them). The file is written whole or not at all, and an
+    existing file is kept unless ``force=True``. The module's train/eval flags are left as they were.
 
     Args:
         module: A module on ``(N, C, L)`` inputs, e.g. what `conv1dify.torch.convert` returns.
@@ -44,6 +45,9 @@ def save(
         example_input: A tensor ``(N, C, L)`` or a shape ``(C, L)`` to export with; by default the 1D input
             the module was converted for (read from ``module.meta["conv1dify"]``).
         source: What the module was converted from (``"timm:resnet18"``), kept in the file's record.
+        dynamic_length: Export the length as a symbolic dim. Symbolic lengths make the export slower (minutes for
+            a TensorFlow-style same padding on every conv, as in ``tf_efficientnet``) and some networks refuse them
+            (a map flattened into a ``Linear``); the default fixes the length.
         force: Overwrite an existing file.
 
     Returns:
@@ -70,9 +74,10 @@ def save(
         "torch": torch.__version__.split("+")[0],
         "source": source,
         "input_1d": list(x.shape[1:]),
+        "dynamic_length": dynamic_length,
         **options,
     }
-    program = _export(module, x)
+    program = _export(module, x, dynamic_length)
     # NOTE: torch.export pickles the example inputs into the archive (and unpickles them on load); the file
     # carries none, so loading it unpickles nothing.
     program._example_inputs = None
@@ -231,19 +236,21 @@ def _example(module: nn.Module, example_input: Any, options: dict[str, Any]) -> 
     return torch.randn((2, *example_input), dtype=dtype, device=device)
 
 
-def _export(module: nn.Module, x: torch.Tensor) -> Any:
-    """``torch.export`` in eval mode with the batch and length dims left to the exporter (``Dim.AUTO``)."""
+def _export(module: nn.Module, x: torch.Tensor, dynamic_length: bool) -> Any:
+    """``torch.export`` in eval mode, the batch dim (and the length with ``dynamic_length``) left to the exporter."""
     from torch.export import Dim
 
     modes = {m: m.training for m in module.modules()}
     module.eval()
+    dims = {0: Dim.AUTO, 2: Dim.AUTO} if dynamic_length else {0: Dim.AUTO}
     try:
-        return torch.export.export(module, (x,), dynamic_shapes=({0: Dim.AUTO, 2: Dim.AUTO},))
+        return torch.export.export(module, (x,), dynamic_shapes=(dims,))
     except Exception as exc:  # (the exporter raises many types; the user needs one line)
         raise ConversionError(
             f"torch.export could not export the module on an input of shape {tuple(x.shape)}. "
-            f"Received: {type(exc).__name__}: {_first_line(exc)}. Fix: check that the module runs on that input; "
-            "a module with data-dependent control flow cannot be exported."
+            f"Received: {type(exc).__name__}: {_first_line(exc)}. Fix: check that the module runs on that input"
+            f"{' or save with dynamic_length=False' if dynamic_length else ''}; a module with data-dependent control "
+            "flow cannot be exported."
         ) from None
     finally:
         for sub, training in modes.items():
