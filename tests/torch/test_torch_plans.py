@@ -207,3 +207,40 @@ def test_fold_refuses_a_first_layer_with_weights_that_is_no_convolution():
     net = nn.Sequential(nn.BatchNorm2d(2), nn.Conv2d(2, 4, 3)).eval()
     with pytest.raises(ConversionError, match=r"(?s)'0'.*BatchNorm2d.*first layer with weights must be a Conv2d"):
         ct.convert(net, example_input=(2, 20, 12), layout="fold")
+
+
+def stack(padding: int) -> nn.Module:
+    return randomise_norms(
+        nn.Sequential(
+            nn.Conv2d(3, 6, 3, padding=padding),
+            nn.BatchNorm2d(6),
+            nn.ReLU(),
+            nn.MaxPool2d((2, 1)) if padding else nn.Conv2d(6, 6, 3, stride=2),  # pools the kept axis only
+            nn.Conv2d(6, 4, 3, padding=padding),
+        )
+    ).eval()
+
+
+def test_whole_model_center_on_one_row_of_a_padded_network():
+    net = stack(padding=1)
+    net_1d = ct.convert(net, example_input=(3, 16, 16), layout="height", weights="center")
+    whole = ct.verify(net, net_1d, whole_model=True).checks[-1]
+    assert whole.path == "Sequential (whole model)" and (whole.identity, whole.status) == ("one-row", "exact")
+
+
+def test_whole_model_sum_holds_without_padding_and_catches_an_edit():
+    net = stack(padding=0)
+    net_1d = ct.convert(net, example_input=(3, 20, 20), layout="width", weights="sum")
+    result = ct.verify(net, net_1d, whole_model=True)
+    assert (result.checks[-1].identity, result.checks[-1].status) == ("repeat", "exact") and result.ok
+    with torch.no_grad():
+        net_1d.get_submodule("4").bias[0] += 0.1
+    whole = ct.verify(net, net_1d, whole_model=True).checks[-1]
+    assert whole.status == Status.MISMATCH
+
+
+def test_whole_model_sum_with_padding_claims_no_identity():
+    net = stack(padding=1)
+    net_1d = ct.convert(net, example_input=(3, 16, 16), layout="width", weights="sum")
+    whole = ct.verify(net, net_1d, whole_model=True).checks[-1]
+    assert whole.identity == "none (repeat)" and whole.status != Status.MISMATCH

@@ -251,6 +251,25 @@ class Lifter:
         return self.lower(want_2d, identity, got.shape[1:], row_out)
 
 
+def whole_claim(
+    strategy: str | None, dropped: int, plans: list[LayerPlan], specs: list[LayerSpec | None], checks: list[LayerCheck]
+) -> tuple[Identity, bool]:
+    """The identity two whole models are compared through, and whether it is claimed to hold.
+
+    ``center`` composes one-row lifts when every layer was checked exact; ``sum`` composes repeats when every
+    layer claims its own and none pads the dropped axis (``same`` or explicit padding lets the borders of the
+    repeated rows creep into the middle over many layers). ``plans`` and ``specs`` are the layers' (a spec of
+    ``None`` for a call without a layer).
+    """
+    if strategy == "center":
+        return Identity.ONE_ROW, all(c.status == Status.EXACT for c in checks)
+    pads = any(
+        spec is not None and spec.reach(dropped) > 1 and (spec.padding in ("same", "explicit") or spec.kind == "pad")
+        for spec in specs
+    )
+    return Identity.REPEAT, strategy == "sum" and not pads and all(p.expected == Status.EXACT for p in plans)
+
+
 def settled(base: dict[str, Any], plan: LayerPlan, runnable: bool = True) -> LayerCheck | None:
     """The check of a layer that needs no run (fresh weights, no identity to compare through, nothing to run),
     or ``None`` when its layers must run. ``base``: the check's path, classes and shapes."""

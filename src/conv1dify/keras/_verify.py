@@ -18,7 +18,16 @@ from .._errors import ConversionError
 from ..core.geometry import LayerSpec
 from ..core.layout import Layout
 from ..core.plan import Identity, LayerPlan, Status
-from ..core.verification import LayerCheck, Lifter, Verification, compare, judge, settled, unliftable
+from ..core.verification import (
+    LayerCheck,
+    Lifter,
+    Verification,
+    compare,
+    judge,
+    settled,
+    unliftable,
+    whole_claim,
+)
 from ._convert import Conversion, _keras_message, _orchestrate
 from ._geometry import spec_of
 from ._record import KEY, read_record
@@ -103,24 +112,9 @@ class _Checker:
         if len(model_2d.inputs) != 1 or len(model_2d.inputs[0].shape) != 4 or lifter.dropped is None:
             detail = "needs one image input and an axis layout"
             return LayerCheck(**base, identity="-", status=Status.APPROXIMATE, detail=detail)
-        identity = Identity.ONE_ROW if self.strategy == "center" else Identity.REPEAT
         layer_plans = [p for p in plans if not p.input and p.claim is not None and p.claim.identity != Identity.NONE]
-        if identity == Identity.ONE_ROW:
-            claimed = all(c.status == Status.EXACT for c in checks)
-        else:
-            # the repeat identity composes for `sum` when no layer pads the dropped axis (`same` padding lets its
-            # borders creep into the middle), and only if every layer's own identity was claimed
-            specs = [_spec_at(model_2d, model_2d.name, p.path) for p in layer_plans]
-            claimed = (
-                self.strategy == "sum"
-                and not any(
-                    spec is not None
-                    and spec.reach(lifter.dropped) > 1
-                    and (spec.padding == "same" or spec.kind == "pad")
-                    for spec in specs
-                )
-                and all(p.expected == Status.EXACT for p in layer_plans)
-            )
+        specs = [_spec_at(model_2d, model_2d.name, p.path) for p in layer_plans]
+        identity, claimed = whole_claim(self.strategy, lifter.dropped, layer_plans, specs, checks)
         shape_2d = tuple(model_2d.inputs[0].shape[1:])
         shape_1d = tuple(16 if d is None else d for d in model_1d.inputs[0].shape[1:])
         x = lifter.rng.normal(size=(2, *shape_1d)).astype("float32")

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core.plan import LayerPlan, Status
-from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable
-from ._convert import SPATIAL, Conversion, as_root, orchestrate
+from ..core.plan import Identity, LayerPlan, Status
+from ..core.verification import LayerCheck, Lifter, Verification, compare, judge, settled, unliftable, whole_claim
+from ._convert import SPATIAL, Conversion, as_root, channels_last, input_shape_1d, orchestrate
 from ._core import ConversionError, Layout, get_layout
 from ._geometry import spec_of
 from ._trace import modes_kept
@@ -114,6 +114,44 @@ class _Checker:
             )
         return judge(base, plan, got, want, self.atol, self.rtol)
 
+    def whole(
+        self, root_2d: nn.Module, module_1d: nn.Module, planned: _Planned, checks: list[LayerCheck]
+    ) -> LayerCheck:
+        """Both whole modules on a lifted input (`conv1dify.core.verification.whole_claim` says what is claimed)."""
+        views = [v for v in planned.views if v.plan.shape_2d]
+        last = views[-1] if views else None
+        base: dict[str, Any] = dict(
+            path=f"{type(root_2d).__name__} (whole model)",
+            class_2d=type(root_2d).__name__,
+            class_1d=type(module_1d).__name__,
+            shape_2d=last.plan.shape_2d if last else (),
+            shape_1d=last.plan.shape_1d if last else (),
+        )
+        lifter = self.lifter
+        if lifter.dropped is None or planned.layout.folds:
+            return LayerCheck(**base, identity="-", status=Status.APPROXIMATE, detail="needs layout height or width")
+        plans = [v.plan for v in planned.views if v.plan.claim is not None and v.plan.claim.identity != Identity.NONE]
+        specs = [spec_of(m) if p.names_1d and (m := _find(root_2d, p.path)) is not None else None for p in plans]
+        identity, claimed = whole_claim(planned.weights, lifter.dropped, plans, specs, checks)
+        shape_2d, shape_1d = channels_last(planned.input_2d, SPATIAL), channels_last(planned.input_1d, SPATIAL)
+        x = lifter.rng.normal(size=(2, *(int(d or 16) for d in shape_1d))).astype("float32")
+        size = 1 if identity == Identity.ONE_ROW else int(shape_2d[lifter.dropped] or 16)
+        role_out = last.role_out if last else None
+        try:
+            image = _to_torch(lifter.lift(x, shape_2d, identity, size), SPATIAL, None, _dtype(root_2d))
+            with torch.no_grad():
+                want_2d = _from_torch(root_2d(image), role_out, None)
+                got = _from_torch(module_1d(_to_torch(x, SPATIAL, None, _dtype(module_1d))), role_out, None)
+            want = lifter.lower(want_2d, identity, got.shape[1:])
+        except Exception as exc:  # the outputs cannot be lined up: no identity to check
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            status = Status.UNCHECKED if claimed else Status.APPROXIMATE
+            return LayerCheck(**base, identity=identity.value, status=status, detail=f"no lifted check: {message}")
+        close, max_abs, max_rel = compare(got, want, self.atol, self.rtol)
+        status = Status.EXACT if close else (Status.MISMATCH if claimed else Status.APPROXIMATE)
+        shown = identity.value if claimed else f"none ({identity.value})"
+        return LayerCheck(**base, identity=shown, status=status, max_abs=max_abs, max_rel=max_rel)
+
 
 def _dtype(module: nn.Module) -> torch.dtype:
     return next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
@@ -153,6 +191,7 @@ def verify(
     atol: float = 1e-4,
     rtol: float = 1e-4,
     seed: int = 0,
+    whole_model: bool = False,
 ) -> Verification:
     """Check a converted torch module module by module against the 2D module it came from.
 
@@ -171,6 +210,9 @@ def verify(
         atol: Absolute tolerance.
         rtol: Relative tolerance.
         seed: Seed of the random test inputs.
+        whole_model: Also run both whole modules on a lifted input (one more check, path
+            ``"<class> (whole model)"``), under ``height`` or ``width``: the identity composes for ``center`` when
+            every module has it, and for ``sum`` when no module pads the dropped axis.
 
     Returns:
         A `conv1dify.Verification` with one `LayerCheck` per 2D module.
@@ -192,24 +234,41 @@ def verify(
         given["weights"] = weights
     if isinstance(module_1d, Conversion):
         conversion, module_1d = module_1d, module_1d.module
-        views = [_View(r.plan, r.role_in, r.role_out) for r in conversion.records]
-        lay, strategy = conversion.layout, conversion.weights
+        planned = _of_conversion(conversion)
     else:
-        views, lay, strategy = _views(module_2d, module_1d, given)
-    checker = _Checker(lay, atol, rtol, seed)
+        planned = _planned(module_2d, module_1d, given)
+    checker = _Checker(planned.layout, atol, rtol, seed)
     checks: list[LayerCheck] = []
     seen: set[str] = set()
     root = as_root(module_2d)
     with _evaluating(module_2d, module_1d):
-        for view in views:
+        for view in planned.views:
             if not view.plan.names_1d or view.plan.path in seen:
                 continue  # a function call (its plan claims nothing), or a module called twice: checked once
             seen.add(view.plan.path)
             checks.append(checker.check(view, _find(root, view.plan.path), _find(module_1d, view.plan.path)))
-    return Verification(checks, str(lay), strategy, atol, rtol)
+        if whole_model:
+            checks.append(checker.whole(root, module_1d, planned, checks))
+    return Verification(checks, str(planned.layout), planned.weights, atol, rtol)
 
 
-def _views(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) -> tuple[list[_View], Layout, Any]:
+@dataclass(frozen=True)
+class _Planned:
+    """What verify reads of a conversion: its plans, options and input shapes (with the batch axis)."""
+
+    views: list[_View]
+    layout: Layout
+    weights: str | None
+    input_2d: tuple[int, ...]
+    input_1d: tuple[int, ...]
+
+
+def _of_conversion(conversion: Conversion) -> _Planned:
+    views = [_View(r.plan, r.role_in, r.role_out) for r in conversion.records]
+    return _Planned(views, conversion.layout, conversion.weights, conversion.input_2d, conversion.input_1d)
+
+
+def _planned(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) -> _Planned:
     """The plans ``module_1d`` carries, or the plans of a conversion with the options given."""
     meta = getattr(module_1d, "meta", {}).get("conv1dify") if hasattr(module_1d, "meta") else None
     if meta is not None and meta.get("records") is not None:
@@ -226,12 +285,14 @@ def _views(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) ->
                 "module_1d.meta['conv1dify']."
             )
         views = [_View(LayerPlan.from_dict(r["plan"]), r["role_in"], r["role_out"]) for r in meta["records"]]
-        return views, get_layout(meta["layout"]), meta.get("weights")
+        lay = get_layout(meta["layout"])
+        shape_2d = (1, *meta["example_input"])
+        shape_1d = input_shape_1d(lay, shape_2d, meta.get("input_length"), meta.get("channels"))
+        return _Planned(views, lay, meta.get("weights"), shape_2d, shape_1d)
     if "example_input" not in given or "layout" not in given:
         raise ConversionError(
             "verify() needs the conversion's plans, and module_1d carries none. Received: "
             f"options {sorted(given) or 'none'}. Fix: pass the module that conv1dify.torch.convert returned, or "
             "layout=... and example_input=... as converted (and weights=... unless 'auto')."
         )
-    conversion = orchestrate(module_2d, **given)  # the only way left to know the identities: plan from the options
-    return [_View(r.plan, r.role_in, r.role_out) for r in conversion.records], conversion.layout, conversion.weights
+    return _of_conversion(orchestrate(module_2d, **given))  # the only way left to know the identities
