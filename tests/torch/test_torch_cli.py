@@ -52,9 +52,10 @@ def test_convert_a_timm_name_writes_a_program_plain_torch_loads_and_never_import
     )
     assert out.stat().st_size == size
 
-    checked = conv1dify("verify", "timm:resnet10t", str(out), "--summary")
+    checked = conv1dify("verify", "timm:resnet10t", str(out))  # the table: the shared report code, still no Keras
     assert checked.returncode == 0, checked.stderr
-    assert "verification: verified" in checked.stdout
+    assert "loaded: []" in checked.stderr
+    assert "exact: 54, mismatch: 0, approximate: 0, fresh: 0" in checked.stdout
     assert "resnet10t_1d.pt2 matches the conversion of timm:resnet10t" in checked.stdout
 
 
@@ -86,9 +87,13 @@ def test_a_file_source_needs_unsafe_and_its_program_is_the_middle_row_of_the_2d_
     assert main(list(args)) == 2 and not out.exists()
     assert "runs the code in 'net.py'. Received: no --unsafe. Fix: pass --unsafe" in capsys.readouterr().err
 
-    done = conv1dify(*args, "--unsafe", "-q", cwd=tmp_path)
+    done = conv1dify(*args, "--unsafe", "--summary", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("conv1dify: warning: --unsafe runs the code of 'net.py'")
+    assert done.stdout.splitlines() == [
+        "Sequential: (3, 16, 16) -> (3, 16), layout=width sizes=kept weights=sum; 4 modules; parameters 532 -> 196",
+        f"wrote {out} (196 parameters; load it with torch.export.load)",
+    ]
 
     # the 2D module as the user builds it, on a lifted input: its middle row is the 1D program's output
     from conv1dify.torch._sources import build_source
