@@ -39,8 +39,9 @@ def test_convert_a_timm_name_writes_a_program_plain_torch_loads_and_never_import
     done = conv1dify(*args, "--verify", "--json")
     assert done.returncode == 0, done.stderr
     assert "loaded: []" in done.stderr and "Traceback" not in done.stderr
-    report = json.loads(done.stdout)
-    assert report["output"] == str(out) and report["input_1d"] == [3, 32]
+    report = json.loads(done.stdout)  # the Keras side's report: shapes channels last, as the core reads them
+    assert report["output"] == str(out) and report["source"] == "timm:resnet10t"
+    assert report["input_shape_1d"] == [[None, 32, 3]] and report["output_shape_1d"] == [[None, 1000]]
     assert report["verification"]["verdict"] == "verified" and report["verification"]["counts"]["mismatch"] == 0
     program = torch.export.load(str(out))
     assert program.module()(torch.randn(3, 3, 32)).shape == (3, 1000)
@@ -87,13 +88,18 @@ def test_a_file_source_needs_unsafe_and_its_program_is_the_middle_row_of_the_2d_
     assert main(list(args)) == 2 and not out.exists()
     assert "runs the code in 'net.py'. Received: no --unsafe. Fix: pass --unsafe" in capsys.readouterr().err
 
-    done = conv1dify(*args, "--unsafe", "--summary", cwd=tmp_path)
+    done = conv1dify(*args, "--unsafe", "--summary", "--report", "net.html", "--plot", "net.svg", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr.startswith("conv1dify: warning: --unsafe runs the code of 'net.py'")
-    assert done.stdout.splitlines() == [
-        "Sequential: (3, 16, 16) -> (3, 16), layout=width sizes=kept weights=sum; 4 modules; parameters 532 -> 196",
+    lines = done.stdout.splitlines()
+    assert lines[0] == "Sequential -> Sequential1D   layout=width  sizes=kept  weights=sum"
+    assert "  parameters  532 -> 196" in lines
+    assert lines[-3:] == [
         f"wrote {out} (196 parameters; load it with torch.export.load)",
+        "wrote net.html",
+        "wrote net.svg",
     ]
+    assert "<table" in (tmp_path / "net.html").read_text() and (tmp_path / "net.svg").read_text().startswith("<?xml")
 
     # the 2D module as the user builds it, on a lifted input: its middle row is the 1D program's output
     from conv1dify.torch._sources import build_source
@@ -116,8 +122,9 @@ def test_a_file_source_needs_unsafe_and_its_program_is_the_middle_row_of_the_2d_
         (["inspect", "timm:resnet19"], r"Unknown timm model\. Received: 'timm:resnet19'\. Did you mean timm:resnet18"),
         (["inspect", "torchvision:resnt18"], r"Did you mean torchvision:resnet18"),
         (["convert", "timm:resnet10t", "-o", "OUT.keras"], r"a \.pt2 file\. Received: path='OUT\.keras'"),
-        (["convert", "timm:resnet10t", "-o", "o.pt2", "--report", "r.md"], r"--report is not available for PyTorch"),
-        (["plot", "timm:resnet10t", "-o", "f.png"], r"conv1dify plot reads Keras models only for now"),
+        (["convert", "timm:resnet10t", "-o", "o.pt2", "--export", "o.onnx"], r"--export is not available for PyTorch"),
+        (["inspect", "timm:resnet10t", "--report", "r.txt"], r"--report takes a file ending in \.md, \.json, \.html"),
+        (["plot", "timm:resnet10t", "-o", "f.txt"], r"--plot takes a file ending in \.png, \.svg, \.pdf"),
         (["verify", "timm:resnet10t", "m.keras"], r"checked against a \.pt2 file .*Received: MODEL_1D 'm\.keras'"),
         (["inspect", "timm:resnet10t", "--channels", "6"], r"--channels 6 describe sequence data.*Fix: --layout"),
         (["inspect", "my_net.py:build"], r"Python file not found\. Received: 'my_net\.py:build'"),
@@ -139,10 +146,20 @@ def test_inspect_prints_the_modules_as_json_and_writes_nothing(capsys, tmp_path,
     argv = ["inspect", "torchvision:squeezenet1_0", "--layout", "width", "--input-shape", "48,48,3", "--json"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["layout"] == "width" and report["input_2d"] == [3, 48, 48] and report["input_1d"] == [3, 48]
-    first = report["modules"][0]
-    assert (first["path"], first["class_2d"], first["class_1d"]) == ("features.0", "torch.nn.Conv2d", "Conv1d")
+    assert report["layout"] == "width" and report["input_shape_2d"] == [[None, 48, 48, 3]]
+    first = report["layers"][0]
+    assert (first["path"], first["class_2d"], first["classes_1d"]) == ("features.0", "Conv2d", ["Conv1d"])
+    assert (first["sizes_1d"], first["receptive_field_1d"], first["expected"]) == (
+        {"kernel_size": [7], "strides": [2]}, 7.0, "exact",
+    )  # fmt: skip
     assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_draws_both_modules(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["plot", "timm:resnet10t", "-o", "rf.svg", "--layout", "width", "--input-shape", "32,32,3"]) == 0
+    assert capsys.readouterr().out.startswith("wrote rf.svg: receptive field and feature-map length of ResNet (2D)")
+    assert (tmp_path / "rf.svg").read_text().startswith("<?xml")
 
 
 BLOCK_TORCH = """

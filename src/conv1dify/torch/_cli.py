@@ -26,12 +26,11 @@ EXIT_OK, EXIT_MISMATCH, EXIT_UNVERIFIED = 0, 1, 3
 _KERAS_ONLY = {
     "keep_input": "--keep-input",
     "include_top": "--include-top",
-    "whole_model": "--whole-model",
-    "report": "--report",
-    "plot": "--plot",
     "export": "--export",
     "save_2d": "--save-2d",
 }
+REPORT_FORMATS = (".md", ".json", ".html")
+PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,11 +43,13 @@ def run(args: argparse.Namespace) -> int:
         return _convert(args, console, progress)
     if args.command == "inspect":
         return _inspect(args, console, progress)
+    if args.command == "plot":
+        return _plot(args, console, progress)
     return _verify(args, console, progress)
 
 
 def _refuse_keras_only(args: argparse.Namespace) -> None:
-    if args.command not in ("convert", "inspect", "verify"):
+    if args.command not in ("convert", "inspect", "plot", "verify"):
         raise ConversionError(
             f"conv1dify {args.command} reads Keras models only for now. Received: SOURCE {args.source!r}. "
             "Fix: use convert, inspect or verify with a PyTorch source."
@@ -61,9 +62,22 @@ def _refuse_keras_only(args: argparse.Namespace) -> None:
         )
 
 
+def _check_extra_outputs(args: argparse.Namespace) -> None:
+    """``--report`` and ``--plot``: a known format and an existing folder, checked before any work."""
+    for flag, value, formats in (("--report", args.report, REPORT_FORMATS), ("--plot", args.plot, PLOT_FORMATS)):
+        if value is None:
+            continue
+        path = Path(value)
+        if path.suffix.lower() not in formats:
+            raise ConversionError(f"{flag} takes a file ending in {', '.join(formats)}. Received: {flag} {value!r}")
+        if not path.parent.is_dir():
+            raise ConversionError(f"The folder of {flag} does not exist. Received: {flag} {value!r}")
+
+
 def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
     out = Path(args.output)
     _check_output(out, args.force)  # before any work: suffix, folder, no overwrite without --force
+    _check_extra_outputs(args)
     model, conversion = _converted(args, console, progress)
     verification = _verified(args, model, conversion, console, progress)
     # NOTE: a mismatch is reported and still written (exit 1), like the Keras side; nothing is written on an error
@@ -75,8 +89,30 @@ def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
 
 
 def _inspect(args: argparse.Namespace, console: Any, progress: bool) -> int:
+    _check_extra_outputs(args)
     model, conversion = _converted(args, console, progress)
     return _finish(args, conversion, _verified(args, model, conversion, console, progress), {}, [])
+
+
+def _plot(args: argparse.Namespace, console: Any, progress: bool) -> int:
+    """``conv1dify plot SOURCE -o FIG``: receptive fields and lengths of both modules, from the core's reports."""
+    from ..reports.plot import save_figure
+    from ._inspect import inspection_of
+
+    args.plot = args.output
+    _check_extra_outputs(args)
+    path = Path(args.output)
+    if path.exists() and not args.force:
+        raise ConversionError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
+    _, conversion = _converted(args, console, progress)
+    inspection = inspection_of(conversion, rf_factor=args.rf_factor)
+    save_figure(inspection, path)
+    if args.json:
+        print(json.dumps({"figure": str(path), **inspection.totals}, indent=2))
+    elif not args.quiet:
+        print(f"wrote {path}: receptive field and feature-map length of {inspection.source} (2D) and "
+              f"{inspection.name} (1D), {len(inspection.rows)} layers")  # fmt: skip
+    return EXIT_OK
 
 
 def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
@@ -110,7 +146,7 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
     with _status(console, f"Converting {args.source} again with the options of {path.name}...", progress):
         conversion = orchestrate(model, example_input=example or _default_input(model), strict=args.strict, **options)
     with _status(console, "Verifying module by module...", progress):
-        verification = verify(model, conversion, atol=args.atol, rtol=args.rtol)
+        verification = verify(model, conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
     with _status(console, f"Running {path.name} beside the conversion...", progress):
         same, max_abs = _file_matches(path, conversion, args.atol, args.rtol)
     line = (
@@ -119,17 +155,14 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
     )
     if args.json:
         print(json.dumps({**verification.to_dict(), "file": {"path": str(path), "matches": same, "max_abs": max_abs}}))
-    elif getattr(args, "summary", False):
-        counts = ", ".join(f"{k} {v}" for k, v in verification.counts.items() if v)
-        print(f"verification: {verification.verdict} ({counts})")
-        for check in verification.mismatches:
-            print(f"  mismatch: {check.path} ({check.class_2d}) max abs {check.max_abs:.2e}")
-        print(line)
     elif not args.quiet:
-        from ..reports.documents import verification_table
+        from ..reports.documents import verification_summary, verification_table
 
-        _stdout().print(verification_table(verification))
-        _stdout().print(line)
+        if getattr(args, "summary", False):
+            _stdout().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
+        else:
+            _stdout().print(verification_table(verification))
+        _stdout().print(line, markup=False, highlight=False, soft_wrap=True)
     if not same:
         if args.json or args.quiet:
             print(f"conv1dify: {line}", file=sys.stderr)
@@ -255,49 +288,37 @@ def _verified(args: argparse.Namespace, model: Any, conversion: Conversion, cons
     if not args.verify:
         return None
     with _status(console, "Verifying module by module...", progress):
-        return verify(model, conversion, atol=args.atol, rtol=args.rtol)
+        return verify(model, conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
 
 
 def _finish(
     args: argparse.Namespace, conversion: Conversion, verification: Any, fields: dict[str, Any], lines: list[str]
 ) -> int:
+    """Report files, figure, stdout and exit code: the core's `Inspection` and the reports the Keras side prints."""
+    from ..reports.documents import inspection_dict, inspection_summary, inspection_table, write_report
+    from ._inspect import inspection_of
+
+    inspection = inspection_of(conversion, rf_factor=args.rf_factor)
+    if args.report:
+        write_report(Path(args.report), inspection, verification)
+    if args.plot:
+        from ..reports.plot import save_figure
+
+        save_figure(inspection, args.plot)
     if args.json:
-        data = {**_summary(conversion), **fields}
-        if verification is not None:
-            data["verification"] = verification.to_dict()
-        print(json.dumps(data, indent=2))
-    elif getattr(args, "summary", False):
-        for line in [*_summary_lines(conversion, verification), *lines]:
-            print(line)
+        print(json.dumps({**inspection_dict(inspection, verification), "source": args.source, **fields}, indent=2))
     elif not args.quiet:
         stdout = _stdout()
-        stdout.print(_table(conversion))
+        if getattr(args, "summary", False):
+            stdout.print(inspection_summary(inspection, verification), markup=False, highlight=False, soft_wrap=True)
+        else:
+            stdout.print(inspection_table(inspection, verification))
         for line in lines:
-            stdout.print(line)
-        if verification is not None:
-            from ..reports.documents import verification_table
-
-            stdout.print(verification_table(verification))
+            stdout.print(line, markup=False, highlight=False, soft_wrap=True)
+        for flag in ("report", "plot"):
+            if getattr(args, flag):
+                stdout.print(f"wrote {getattr(args, flag)}", markup=False, highlight=False)
     return _exit(verification)
-
-
-def _summary_lines(conversion: Conversion, verification: Any) -> list[str]:
-    """``--summary``: totals, what needs a look, and the verdict, in a few lines."""
-    summary = _summary(conversion)
-    modules = summary["modules"]
-    fresh = [m["path"] for m in modules if m["fresh"]]
-    lines = [
-        f"{summary['source']}: {tuple(summary['input_2d'])} -> {tuple(summary['input_1d'])}, layout={summary['layout']}"
-        f" sizes={summary['sizes']} weights={summary['weights']}; {len(modules)} modules; parameters "
-        f"{summary['params_2d']:,} -> {summary['params_1d']:,}",
-    ]
-    if fresh:
-        lines.append(f"fresh weights: {', '.join(fresh[:5])}{' ...' if len(fresh) > 5 else ''}")
-    if verification is not None:
-        counts = ", ".join(f"{k} {v}" for k, v in verification.counts.items() if v)
-        lines.append(f"verification: {verification.verdict} ({counts})")
-        lines += [f"  mismatch: {c.path} ({c.class_2d}) max abs {c.max_abs:.2e}" for c in verification.mismatches]
-    return lines
 
 
 def _exit(verification: Any) -> int:
@@ -311,68 +332,6 @@ def _exit(verification: Any) -> int:
         file=sys.stderr,
     )
     return EXIT_UNVERIFIED
-
-
-def _summary(conversion: Conversion) -> dict[str, Any]:
-    return {
-        "source": type(conversion.source).__name__,
-        "layout": conversion.layout.name,
-        "order": conversion.layout.order,
-        "sizes": conversion.sizes if isinstance(conversion.sizes, str) else "custom",
-        "weights": conversion.weights,
-        "input_2d": list(conversion.input_2d[1:]),
-        "input_1d": list(conversion.input_1d[1:]),
-        "params_2d": _params(conversion.source),
-        "params_1d": _params(conversion.module),
-        "modules": [_module_row(r) for r in conversion.records if r.module_2d is not None],
-    }
-
-
-def _module_row(record: Any) -> dict[str, Any]:
-    # NOTE: sizes, notes and freshness live in the record's core plan where it has one (the records are
-    # becoming `LayerPlan`s), on the record itself before
-    plan = getattr(record, "plan", record)
-    fresh = getattr(plan, "fresh", None)
-    return {
-        "path": record.path,
-        "class_2d": record.target,
-        "class_1d": type(record.module_1d).__name__ if record.module_1d is not None else None,
-        "shape_2d": list(record.shape_2d) if record.shape_2d else None,
-        "shape_1d": list(record.shape_1d) if record.shape_1d else None,
-        "sizes": dict(getattr(plan, "sizes", {}) or {}),
-        "fresh": bool(fresh),
-        "notes": list(getattr(plan, "notes", []) or []),
-    }
-
-
-def _table(conversion: Conversion) -> Any:
-    from rich.table import Table
-
-    summary = _summary(conversion)
-    table = Table(
-        title=f"{summary['source']}  {tuple(summary['input_2d'])} -> {tuple(summary['input_1d'])}  "
-        f"layout={summary['layout']}  sizes={summary['sizes']}  weights={summary['weights']}",
-        title_justify="left",
-        caption=f"parameters: {summary['params_2d']:,} (2D) -> {summary['params_1d']:,} (1D)",
-        caption_justify="left",
-    )
-    for column in ("module", "2D class", "1D class", "2D output", "1D output", "sizes", "notes"):
-        table.add_column(column)
-    for row in summary["modules"]:
-        table.add_row(
-            row["path"],
-            row["class_2d"].rpartition(".")[2],
-            row["class_1d"] or "",
-            _shape(row["shape_2d"]),
-            _shape(row["shape_1d"]),
-            " ".join(f"{k}={v}" for k, v in row["sizes"].items()),
-            ("fresh weights; " if row["fresh"] else "") + "; ".join(row["notes"]),
-        )
-    return table
-
-
-def _shape(shape: list[int] | None) -> str:
-    return "" if not shape else "x".join(str(d) for d in shape[1:])
 
 
 def _params(module: torch.nn.Module) -> int:
