@@ -88,10 +88,11 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
     if ctx.strategy is not None and param is not None:
         ctx.weights = lambda: None  # the inner conversion carried them over
     inexact = []
+    notes: dict[str, list[str]] = {}  # a note said once, with where inside it applies
     for record in conversion.records:
         plan = getattr(record, "plan", record)
         for note in getattr(plan, "notes", []) or []:
-            ctx.note(f"{record.path}: {note}")
+            notes.setdefault(note, []).append(record.path)
         claim = getattr(plan, "claim", None)
         exact = claim.exact if claim is not None else getattr(record, "exact", True)
         # NOTE: under flatten a window over rows and columns is no window over the row-major sequence
@@ -99,6 +100,8 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
             not exact or (ctx.layout.kept_axis is None and has_extent(record.module_2d))
         ):
             inexact.append(record.path)
+    for note, paths in notes.items():
+        ctx.note(f"{note} ({', '.join(paths[:4])}{' ...' if len(paths) > 4 else ''})")
     if inexact:
         ctx.note(f"approximate as a whole: {', '.join(inexact[:3])}{' ...' if len(inexact) > 3 else ''} inside are")
         ctx.exact = False
