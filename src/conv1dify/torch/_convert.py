@@ -307,6 +307,7 @@ class _Builder:
                     module=module_2d,
                     flattened_from=flat,
                     folded=bool(inputs) and inputs[0] in self.folded,
+                    strict=self.strict,
                 )
                 self._check_fold(module_ctx, module_2d)
                 ctx: ModuleContext | CallContext = module_ctx

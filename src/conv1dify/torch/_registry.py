@@ -158,6 +158,8 @@ class ModuleContext(Declares, _Context):
             (``None``: the 1D module keeps its own initialisation, which conv1dify reports as fresh).
         flattened_from: For a module reading a flattened map: the ``((C, H, W), (C', L))`` map shapes.
         folded: The module reads ``fold``'s folded input ``(N, W*C, H)``, channels ``w*C + c``.
+        strict: The conversion's ``strict`` (a block converted with `converters._common.convert_nested` passes
+            it on).
         declared: The claim the converter made about its module's numbers (`approximate`, `claim`, from
             `conv1dify.core.plan.Declares`); ``None``
             lets conv1dify derive it from the modules' geometry and the weight strategy
@@ -169,6 +171,7 @@ class ModuleContext(Declares, _Context):
     weights: Callable[[], None] | None = None
     declared: Claim | None = None
     folded: bool = False
+    strict: bool = False
 
     @property
     def cls(self) -> str:

@@ -8,14 +8,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ...core.geometry import per_axis
+from .._geometry import spec_of
 from .._registry import ModuleContext
-
-
-def pair(value: Any) -> tuple[int, int]:
-    """A per-axis ``(h, w)`` pair from a torch module attribute that may be a single int."""
-    if isinstance(value, (tuple, list)):
-        return int(value[0]), int(value[-1])
-    return int(value), int(value)
 
 
 def padding_1d(ctx: Any, padding: Any, kernel: Any, dilation: Any, k_1d: int, d_1d: int) -> Any:
@@ -27,7 +22,7 @@ def padding_1d(ctx: Any, padding: Any, kernel: Any, dilation: Any, k_1d: int, d_
     """
     if isinstance(padding, str):
         return padding
-    pads, kernels, dilations = pair(padding), pair(kernel), pair(dilation)
+    pads, kernels, dilations = per_axis(padding), per_axis(kernel), per_axis(dilation)
     if not any(pads):
         return 0  # NOTE: before the centring test, which an even kernel of 2 (pad 0) passes too
     if all(p == d * (k - 1) // 2 for p, k, d in zip(pads, kernels, dilations, strict=True)):
@@ -79,6 +74,7 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
             sizes=ctx.sizes,
             weights=ctx.strategy,
             input_length=shape_1d[-1] if shape_1d is not None and shape_2d is None else None,
+            strict=ctx.strict,
         )
     except ConversionError as exc:
         raise ConversionError(
@@ -90,15 +86,11 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
     inexact = []
     notes: dict[str, list[str]] = {}  # a note said once, with where inside it applies
     for record in conversion.records:
-        plan = getattr(record, "plan", record)
+        plan = record.plan
         for note in getattr(plan, "notes", []) or []:
             notes.setdefault(note, []).append(record.path)
-        claim = getattr(plan, "claim", None)
-        exact = claim.exact if claim is not None else getattr(record, "exact", True)
-        # NOTE: under flatten a window over rows and columns is no window over the row-major sequence
-        if record.module_2d is not None and (
-            not exact or (ctx.layout.kept_axis is None and has_extent(record.module_2d))
-        ):
+        # NOTE: the inner plans' claims already say that under flatten a window is no 2D window
+        if record.module_2d is not None and plan.claim is not None and not plan.claim.exact:
             inexact.append(record.path)
     for note, paths in notes.items():
         ctx.note(f"{note} ({', '.join(paths[:4])}{' ...' if len(paths) > 4 else ''})")
@@ -126,14 +118,6 @@ def _pools_padded_rows(records: list[Any]) -> bool:
 
 
 def _pads(module: nn.Module) -> bool:
-    padding = getattr(module, "padding", 0)
-    if isinstance(padding, str):
-        return padding != "valid"
-    return any(pair(padding or 0))
-
-
-def has_extent(module: nn.Module) -> bool:
-    """Whether a module reads more than one position of a map (a kernel, stride or padding above 1 or 0)."""
-    sizes = [pair(getattr(module, key, 1) or 1) for key in ("kernel_size", "stride")]
-    padding = getattr(module, "padding", 0)
-    return any(v > 1 for axis in sizes for v in axis) or (not isinstance(padding, str) and any(pair(padding or 0)))
+    """Whether a module pads a map (read from its core spec)."""
+    spec = spec_of(module)
+    return spec.kind == "pad" or spec.padding == "explicit" or (spec.padding == "same" and spec.has_extent)

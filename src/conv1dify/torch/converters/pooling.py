@@ -6,8 +6,9 @@ from typing import Any
 
 from torch import nn
 
+from ...core.geometry import per_axis
 from .._registry import ModuleContext, register_converter
-from ._common import padding_1d, pair
+from ._common import padding_1d
 
 
 def _window(module: Any, ctx: ModuleContext, dilation: Any = 1) -> tuple[int, int, Any]:
@@ -20,7 +21,7 @@ def _window(module: Any, ctx: ModuleContext, dilation: Any = 1) -> tuple[int, in
 @register_converter(nn.MaxPool2d)
 def max_pool2d(module: nn.MaxPool2d, ctx: ModuleContext) -> nn.MaxPool1d:
     """MaxPool2d -> MaxPool1d; ``ceil_mode`` and ``return_indices`` are kept."""
-    if pair(module.dilation) != (1, 1):
+    if per_axis(module.dilation) != (1, 1):
         raise ctx.fail("a dilated max pool has no 1D form here", {"dilation": module.dilation}, "use dilation=1.")
     k, s, pad = _window(module, ctx)
     return nn.MaxPool1d(k, s, pad, ceil_mode=module.ceil_mode, return_indices=module.return_indices)
