@@ -2,8 +2,8 @@
 ``width`` and ``flatten``, run in eval and train mode, and verify module by module (exact under ``width``).
 
 Models are built with random weights (never downloaded), their BatchNorm statistics and gammas randomised first:
-timm zero-initialises the last gamma of each block, which would make a weak check look perfect. CI runs the
-families below the ``slow`` line; ``make test-pytorch-slow`` runs every one.
+timm zero-initialises the last gamma of each block, which would make a weak check look perfect. CI
+(``make test-pytorch``) runs every family; ``make test-pytorch-fast`` only those above the ``slow`` line.
 """
 
 from __future__ import annotations
