@@ -31,6 +31,7 @@ examples:
   conv1dify convert model.keras -o model_1d.keras --json > report.json
   conv1dify convert ResNet50 -o r1d.keras --verify --report r1d.html --plot r1d.png
   conv1dify inspect VGG16 --layout width                         # the plan, nothing written
+  conv1dify convert timm:resnet18 -o resnet18_1d.pt2 --layout width --verify  # PyTorch (conv1dify[torch])
   conv1dify models                                               # names SOURCE can take
 
 which layout for my data:
@@ -196,7 +197,7 @@ def _options_parser(source_help: str) -> _Parser:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="conv1dify",
-        description="Turn 2D Keras CNNs into 1D CNNs for time series, audio and sensor data.",
+        description="Turn 2D Keras and PyTorch CNNs into 1D CNNs for time series, audio and sensor data.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -217,12 +218,18 @@ def build_parser() -> argparse.ArgumentParser:
     convert = sub.add_parser(
         "convert",
         parents=[options, reports],
-        help="convert a model file or a keras.applications model and write the 1D model",
+        help="convert a model file, a keras.applications model or a timm:/torchvision: model and write the 1D model",
         description="Convert a 2D model to 1D, print a side-by-side table and write the 1D model.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    convert.add_argument("-o", "--output", required=True, metavar="OUT.keras", help="where to write the 1D model")
+    convert.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.keras|OUT.pt2",
+        help="where to write the 1D model (.pt2, a torch.export program, for a PyTorch source)",
+    )
     convert.add_argument("-f", "--force", action="store_true", help="overwrite OUT if it exists")
     convert.add_argument(
         "--export",
