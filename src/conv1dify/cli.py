@@ -16,6 +16,10 @@ from typing import Any, NoReturn
 
 from ._errors import ConversionError
 from ._files import check_source
+from ._options import UsageError as _UsageError
+from ._options import check_sequence_layout as _check_sequence_layout
+from ._options import conversion_options as _conversion_options
+from ._options import given_options as _given_options
 from .core.layout import LAYOUT_NAMES, ORDER_NAMES
 from .core.sizes import POLICY_NAMES
 from .core.weights import STRATEGIES
@@ -103,10 +107,6 @@ class _Parser(argparse.ArgumentParser):
             hint = f" Did you mean {close[0]}?" if close else ""
         print(f"conv1dify: error: {message}.{hint} See: {self.prog} --help", file=sys.stderr)
         sys.exit(EXIT_USAGE)
-
-
-class _UsageError(Exception):
-    pass
 
 
 def _shape(text: str) -> tuple[int, int, int]:
@@ -627,53 +627,6 @@ def _lambda_layers(path: Path) -> list[str]:
 
     walk(config)
     return found
-
-
-def _check_sequence_layout(args: argparse.Namespace) -> None:
-    """Sequence options without a layout: refuse rather than read a sensor window as a flattened image.
-
-    NOTE: the default `flatten` turns a 3x3 kernel into 9 taps and a 2x2 pool into 4, which shrinks a 500-sample IMU
-    window to 7 steps through a ResNet; the user who gives --channels or --input-length has 1D data in mind.
-    """
-    given = [f"--{name.replace('_', '-')} {value}" for name in ("input_length", "channels")
-             if (value := getattr(args, name, None)) is not None]
-    if given and args.layout is None:
-        raise _UsageError(
-            f"{' and '.join(given)} describe sequence data; say how the image model should read it. Received: no "
-            "--layout. Fix: --layout width for (length, channels) windows such as an IMU's, --layout fold for "
-            "(time, frequency) spectrogram frames, or --layout flatten to read every pixel as one step."
-        )
-
-
-def _conversion_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The conversion options the flags give, defaults filled in."""
-    weights = args.weights or "auto"
-    return {
-        "layout": args.layout or "flatten",
-        "order": args.order,
-        "sizes": args.sizes,
-        "input_length": args.input_length,
-        "channels": args.channels,
-        "keep_input": args.keep_input,
-        "weights": None if weights == "none" else weights,
-    }
-
-
-def _given_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Only the conversion options given as flags (``verify`` reads the others from the conversion record)."""
-    given = {
-        "layout": args.layout,
-        "order": args.order,
-        "sizes": args.sizes,
-        "input_length": args.input_length,
-        "channels": args.channels,
-        "keep_input": args.keep_input or None,
-        "weights": args.weights,
-    }
-    out = {key: value for key, value in given.items() if value is not None}
-    if out.get("weights") == "none":
-        out["weights"] = None
-    return out
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:

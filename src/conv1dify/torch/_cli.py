@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from .._errors import ConversionError
+from .._options import check_sequence_layout, conversion_options, given_options
 from ._convert import Conversion, orchestrate
 from ._save import SUFFIX, _check_output, check_archive, conversion_record, load, save
 from ._sources import build_source
@@ -124,7 +125,9 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
         )
     check_archive(path)
     record = conversion_record(path) or {}
-    given = _given(args)
+    given = given_options(args)
+    given.pop("keep_input", None)  # refused before, as Keras-only
+    order = given.pop("order", None) or record.get("order")  # the layout carries it (below)
     if not record and ("layout" not in given or "weights" not in given):
         raise ConversionError(
             f"{args.model_1d} holds no conversion record, so verify cannot tell how it was converted. Fix: pass the "
@@ -139,8 +142,8 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
             f"{args.model_1d} was converted with a size policy of its own (a function), which the CLI cannot "
             "repeat. Received: sizes='custom'. Fix: verify in Python with conv1dify.torch.verify."
         )
-    if record.get("order") not in (None, "row") and "layout" not in given:
-        options["layout"] = _layout(options["layout"], record["order"])
+    if order not in (None, "row"):
+        options["layout"] = _layout(options["layout"], order)
     example = _example_input(args, None, record)
     model = _source(args, console, progress)
     with _status(console, f"Converting {args.source} again with the options of {path.name}...", progress):
@@ -200,19 +203,14 @@ def _file_matches(path: Path, conversion: Conversion, atol: float, rtol: float) 
 
 
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[torch.nn.Module, Conversion]:
-    _check_sequence_layout(args)
+    check_sequence_layout(args)
     model = _source(args, console, progress)
     example = _example_input(args, model, {})
-    weights = args.weights or "auto"
-    options: dict[str, Any] = {
-        "layout": args.layout or "flatten",
-        "sizes": args.sizes,
-        "weights": None if weights == "none" else weights,
-        "input_length": args.input_length,
-        "channels": args.channels,
-    }
-    if args.order not in (None, "row"):
-        options["layout"] = _layout(options["layout"], args.order)
+    options = conversion_options(args)
+    options.pop("keep_input")  # refused before, as Keras-only
+    order = options.pop("order")
+    if order not in (None, "row"):
+        options["layout"] = _layout(options["layout"], order)
     with _status(console, f"Converting {args.source} at {example}...", progress):
         conversion = orchestrate(model, example_input=example, strict=args.strict, **options)
     return model, conversion
@@ -257,31 +255,6 @@ def _default_input(model: torch.nn.Module) -> tuple[int, int, int]:
             "Fix: pass --input-shape H,W,C, e.g. --input-shape 64,64,3."
         )
     return (3, 224, 224)
-
-
-def _given(args: argparse.Namespace) -> dict[str, Any]:
-    given = {
-        "layout": args.layout,
-        "sizes": args.sizes,
-        "weights": args.weights,
-        "input_length": args.input_length,
-        "channels": args.channels,
-    }
-    out = {k: v for k, v in given.items() if v is not None}
-    if out.get("weights") == "none":
-        out["weights"] = None
-    return out
-
-
-def _check_sequence_layout(args: argparse.Namespace) -> None:
-    given = [f"--{name.replace('_', '-')} {value}" for name in ("input_length", "channels")
-             if (value := getattr(args, name, None)) is not None]  # fmt: skip
-    if given and args.layout is None:
-        raise ConversionError(
-            f"{' and '.join(given)} describe sequence data; say how the image model should read it. Received: no "
-            "--layout. Fix: --layout width for (length, channels) windows such as an IMU's, or --layout flatten to "
-            "read every pixel as one step."
-        )
 
 
 def _verified(args: argparse.Namespace, model: Any, conversion: Conversion, console: Any, progress: bool) -> Any:
