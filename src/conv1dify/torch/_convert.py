@@ -7,9 +7,8 @@ module that cannot run is reported against the 2D module that made it.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -554,22 +553,6 @@ def _owner(root: nn.Module, parents: list[str]) -> nn.Module:
     return owner
 
 
-@contextlib.contextmanager
-def _shape_runs() -> Iterator[None]:
-    """The runs a conversion makes for shapes, with torch's own CPU kernels instead of oneDNN's.
-
-    NOTE: on the small example tensors a conversion runs, oneDNN's Conv1d took 2.3 ms a call and torch's own
-    0.04 ms (measured on a (2, 96, 32) input), so the 1D probe run dominated a conversion. Only shapes are read
-    from these runs; the flag is restored afterwards.
-    """
-    before = torch.backends.mkldnn.enabled
-    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
-    try:
-        yield
-    finally:
-        torch.backends.mkldnn.enabled = before
-
-
 def as_root(module: nn.Module) -> nn.Module:
     """The module the graph is traced from: a module whose class has a converter is the one child of a
     Sequential (fx traces into the root's forward even when its class is a leaf), so its path is ``"0"``."""
@@ -603,12 +586,11 @@ def orchestrate(
             "have no 1D converter.",
             problems,
         )
+    values_2d = propagate_shapes(gm, x_2d)
     shape_1d = input_shape_1d(layout, tuple(x_2d.shape), input_length, channels)
     x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
-    with _shape_runs():
-        values_2d = propagate_shapes(gm, x_2d)
-        builder = _Builder(gm, values_2d, layout, policy, strategy, strict)
-        new = builder.build(x_1d)
+    builder = _Builder(gm, values_2d, layout, policy, strategy, strict)
+    new = builder.build(x_1d)
     if builder.problems or new is None:
         raise ConversionError(
             f"Cannot convert module '{type(module).__name__}': {len(builder.problems)} module(s) or call(s) failed.",
