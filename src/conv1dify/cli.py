@@ -14,17 +14,19 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ._cli_shared import EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, report, verification_exit
+from ._cli_shared import UsageError as _UsageError
+from ._cli_shared import check_sequence_layout as _check_sequence_layout
+from ._cli_shared import conversion_options as _conversion_options
+from ._cli_shared import given_options as _given_options
+from ._cli_shared import shows_progress as _shows_progress
+from ._cli_shared import status as _status
+from ._cli_shared import stdout_console as _stdout
 from ._errors import ConversionError
 from ._files import check_source
-from ._options import UsageError as _UsageError
-from ._options import check_sequence_layout as _check_sequence_layout
-from ._options import conversion_options as _conversion_options
-from ._options import given_options as _given_options
 from .core.layout import LAYOUT_NAMES, ORDER_NAMES
 from .core.sizes import POLICY_NAMES
 from .core.weights import STRATEGIES
-
-EXIT_OK, EXIT_MISMATCH, EXIT_USAGE, EXIT_UNVERIFIED = 0, 1, 2, 3
 
 EXAMPLES = """\
 examples:
@@ -331,20 +333,6 @@ def _import_keras() -> None:
             os.close(saved)
 
 
-def _shows_progress(args: argparse.Namespace) -> bool:
-    """Spinners and bars on a terminal only: piped, rich ends each one with a blank line on stderr."""
-    return not (args.quiet or args.json) and sys.stderr.isatty()
-
-
-@contextlib.contextmanager
-def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
-    if not enabled:
-        yield
-        return
-    with console.status(message):
-        yield
-
-
 def _check_output(path: Path, force: bool, flag: str = "-o") -> None:
     if path.suffix != ".keras":
         raise _UsageError(f"the output must end in .keras. Received: {flag} {str(path)!r}")
@@ -393,13 +381,6 @@ def _check_extra_outputs(args: argparse.Namespace) -> None:
             raise _UsageError(f"the folder of {flag} does not exist. Received: {flag} {value!r}")
 
 
-def _stdout() -> Any:
-    from rich.console import Console
-
-    # NOTE: rich wraps to 80 columns when piped; a report in a file or CI log reads better unwrapped.
-    return Console(width=None if sys.stdout.isatty() else 200)
-
-
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:
     """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
@@ -446,9 +427,7 @@ def _finish(
     fields: dict[str, Any] | None = None,
     lines: Sequence[str] = (),
 ) -> int:
-    """What every converting command ends with: verify, report files, figure, stdout, exit code."""
-    from .reports.documents import inspection_dict, inspection_summary, inspection_table, write_report
-
+    """What every converting command ends with: verify, then report files, figure, stdout, exit code."""
     verification = None
     if args.verify:
         from .keras._verify import verify
@@ -456,42 +435,7 @@ def _finish(
         with _status(console, "Verifying layer by layer...", progress):
             # the plans made while converting: nothing is converted twice
             verification = verify(inspection.conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
-    if args.report:
-        with _status(console, f"Writing {args.report}...", progress):
-            write_report(Path(args.report), inspection, verification)
-    if args.plot:
-        from .reports.plot import save_figure
-
-        with _status(console, f"Drawing {args.plot}...", progress):
-            save_figure(inspection, args.plot)
-    if args.json:
-        print(json.dumps({**inspection_dict(inspection, verification), **(fields or {})}, indent=2))
-    elif not args.quiet:
-        stdout = _stdout()
-        if args.summary:
-            stdout.print(inspection_summary(inspection, verification), markup=False, highlight=False, soft_wrap=True)
-        else:
-            stdout.print(inspection_table(inspection, verification))
-        for line in lines:
-            stdout.print(line)
-        for flag in ("report", "plot"):
-            if getattr(args, flag):
-                stdout.print(f"wrote {getattr(args, flag)}")
-    return _verification_exit(verification)
-
-
-def _verification_exit(verification: Any) -> int:
-    """``1`` on a mismatch, ``3`` when nothing could be proven exact, else ``0`` (also without verification)."""
-    if verification is None or verification.verdict == "verified":
-        return EXIT_OK
-    if verification.verdict == "mismatch":
-        return EXIT_MISMATCH
-    print(
-        "conv1dify: warning: nothing was verified: no layer could be checked exact (all approximate, fresh or "
-        "unchecked); see the verification table.",
-        file=sys.stderr,
-    )
-    return EXIT_UNVERIFIED
+    return report(args, console, progress, inspection, verification, fields or {}, lines)
 
 
 def _cmd_convert(args: argparse.Namespace) -> int:
@@ -670,7 +614,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         _stdout().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
     elif not args.quiet:
         Console(width=None if sys.stdout.isatty() else 180).print(verification_table(verification))
-    return _verification_exit(verification)
+    return verification_exit(verification)
 
 
 def _cmd_models(args: argparse.Namespace) -> int:

@@ -6,23 +6,31 @@ build crash in one process); the flags are the CLI's own, read from its ``argpar
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .._cli_shared import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    check_sequence_layout,
+    conversion_options,
+    given_options,
+    report,
+    shows_progress,
+    status,
+    stdout_console,
+    verification_exit,
+)
 from .._errors import ConversionError
-from .._options import check_sequence_layout, conversion_options, given_options
 from ._convert import Conversion, orchestrate
 from ._save import SUFFIX, _check_output, check_archive, conversion_record, load, save
 from ._sources import build_source
 from ._verify import verify
 
-EXIT_OK, EXIT_MISMATCH, EXIT_UNVERIFIED = 0, 1, 3
 #: flags of the Keras side that have no PyTorch meaning yet: refused together, before any work
 _KERAS_ONLY = {
     "keep_input": "--keep-input",
@@ -38,8 +46,7 @@ def run(args: argparse.Namespace) -> int:
     """Run ``args.command`` on the torch source ``args.source``; returns the exit code (errors raise)."""
     _refuse_keras_only(args)
     console = _console()
-    # NOTE: spinners on a terminal only: piped, they would leave blank lines on stderr
-    progress = not (args.quiet or args.json) and sys.stderr.isatty()
+    progress = shows_progress(args)
     if args.command == "convert":
         return _convert(args, console, progress)
     if args.command == "inspect":
@@ -82,7 +89,7 @@ def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
     model, conversion = _converted(args, console, progress)
     verification = _verified(args, model, conversion, console, progress)
     # NOTE: a mismatch is reported and still written (exit 1), like the Keras side; nothing is written on an error
-    with _status(console, f"Writing {out}...", progress):
+    with status(console, f"Writing {out}...", progress):
         save(conversion.module, out, source=args.source, force=args.force)
     fields = {"output": str(out)}
     line = f"wrote {out} ({_params(conversion.module):,} parameters; load it with torch.export.load)"
@@ -146,11 +153,11 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
         options["layout"] = _layout(options["layout"], order)
     example = _example_input(args, None, record)
     model = _source(args, console, progress)
-    with _status(console, f"Converting {args.source} again with the options of {path.name}...", progress):
+    with status(console, f"Converting {args.source} again with the options of {path.name}...", progress):
         conversion = orchestrate(model, example_input=example or _default_input(model), strict=args.strict, **options)
-    with _status(console, "Verifying module by module...", progress):
+    with status(console, "Verifying module by module...", progress):
         verification = verify(model, conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
-    with _status(console, f"Running {path.name} beside the conversion...", progress):
+    with status(console, f"Running {path.name} beside the conversion...", progress):
         same, max_abs = _file_matches(path, conversion, args.atol, args.rtol)
     line = (
         f"{path.name} {'matches' if same else 'DOES NOT MATCH'} the conversion of {args.source} "
@@ -162,15 +169,15 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
         from ..reports.documents import verification_summary, verification_table
 
         if getattr(args, "summary", False):
-            _stdout().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
+            stdout_console().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
         else:
-            _stdout().print(verification_table(verification))
-        _stdout().print(line, markup=False, highlight=False, soft_wrap=True)
+            stdout_console().print(verification_table(verification))
+        stdout_console().print(line, markup=False, highlight=False, soft_wrap=True)
     if not same:
         if args.json or args.quiet:
             print(f"conv1dify: {line}", file=sys.stderr)
         return EXIT_MISMATCH
-    return _exit(verification)
+    return verification_exit(verification, "module")
 
 
 def _file_matches(path: Path, conversion: Conversion, atol: float, rtol: float) -> tuple[bool, float]:
@@ -211,7 +218,7 @@ def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[
     order = options.pop("order")
     if order not in (None, "row"):
         options["layout"] = _layout(options["layout"], order)
-    with _status(console, f"Converting {args.source} at {example}...", progress):
+    with status(console, f"Converting {args.source} at {example}...", progress):
         conversion = orchestrate(model, example_input=example, strict=args.strict, **options)
     return model, conversion
 
@@ -226,7 +233,7 @@ def _source(args: argparse.Namespace, console: Any, progress: bool) -> torch.nn.
     if args.unsafe:
         print(f"conv1dify: warning: --unsafe runs the code of {args.source.rpartition(':')[0]!r}; use it only for "
               "files you trust.", file=sys.stderr)  # fmt: skip
-    with _status(console, f"Building {args.source} (random weights, seed 0)...", progress):
+    with status(console, f"Building {args.source} (random weights, seed 0)...", progress):
         return build_source(args.source, unsafe=args.unsafe, weights_2d=args.weights_2d)
 
 
@@ -260,51 +267,20 @@ def _default_input(model: torch.nn.Module) -> tuple[int, int, int]:
 def _verified(args: argparse.Namespace, model: Any, conversion: Conversion, console: Any, progress: bool) -> Any:
     if not args.verify:
         return None
-    with _status(console, "Verifying module by module...", progress):
+    with status(console, "Verifying module by module...", progress):
         return verify(model, conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
 
 
 def _finish(
     args: argparse.Namespace, conversion: Conversion, verification: Any, fields: dict[str, Any], lines: list[str]
 ) -> int:
-    """Report files, figure, stdout and exit code: the core's `Inspection` and the reports the Keras side prints."""
-    from ..reports.documents import inspection_dict, inspection_summary, inspection_table, write_report
+    """Report files, figure, stdout and exit code: the core's `Inspection`, reported as the Keras side reports it."""
     from ._inspect import inspection_of
 
     inspection = inspection_of(conversion, rf_factor=args.rf_factor)
-    if args.report:
-        write_report(Path(args.report), inspection, verification)
-    if args.plot:
-        from ..reports.plot import save_figure
-
-        save_figure(inspection, args.plot)
-    if args.json:
-        print(json.dumps({**inspection_dict(inspection, verification), "source": args.source, **fields}, indent=2))
-    elif not args.quiet:
-        stdout = _stdout()
-        if getattr(args, "summary", False):
-            stdout.print(inspection_summary(inspection, verification), markup=False, highlight=False, soft_wrap=True)
-        else:
-            stdout.print(inspection_table(inspection, verification))
-        for line in lines:
-            stdout.print(line, markup=False, highlight=False, soft_wrap=True)
-        for flag in ("report", "plot"):
-            if getattr(args, flag):
-                stdout.print(f"wrote {getattr(args, flag)}", markup=False, highlight=False)
-    return _exit(verification)
-
-
-def _exit(verification: Any) -> int:
-    if verification is None or verification.verdict == "verified":
-        return EXIT_OK
-    if verification.verdict == "mismatch":
-        return EXIT_MISMATCH
-    print(
-        "conv1dify: warning: nothing was verified: no module could be checked exact (all approximate, fresh or "
-        "unchecked); see the verification table.",
-        file=sys.stderr,
-    )
-    return EXIT_UNVERIFIED
+    console, progress = _console(), shows_progress(args)
+    return report(args, console, progress, inspection, verification, {"source": args.source, **fields}, lines,
+                  unit="module")  # fmt: skip
 
 
 def _params(module: torch.nn.Module) -> int:
@@ -315,18 +291,3 @@ def _console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)
-
-
-def _stdout() -> Any:
-    from rich.console import Console
-
-    return Console(width=None if sys.stdout.isatty() else 200)
-
-
-@contextlib.contextmanager
-def _status(console: Any, message: str, enabled: bool) -> Iterator[None]:
-    if not enabled:
-        yield
-        return
-    with console.status(message):
-        yield
