@@ -20,6 +20,22 @@ class UsageError(Exception):
     """A command line that cannot run as given: the CLI prints it as one ``conv1dify: error:`` line, exit code 2."""
 
 
+REPORT_FORMATS = (".md", ".json", ".html")
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+def check_extra_outputs(args: argparse.Namespace) -> None:
+    """``--report`` and ``--plot``: a known format and an existing folder, checked before any work."""
+    for flag, value, formats in (("--report", args.report, REPORT_FORMATS), ("--plot", args.plot, PLOT_FORMATS)):
+        if value is None:
+            continue
+        path = Path(value)
+        if path.suffix.lower() not in formats:
+            raise UsageError(f"{flag} takes a file ending in {', '.join(formats)}. Received: {flag} {value!r}")
+        if not path.parent.is_dir():
+            raise UsageError(f"the folder of {flag} does not exist. Received: {flag} {value!r}")
+
+
 def check_sequence_layout(args: argparse.Namespace) -> None:
     """Sequence options without a layout: refuse rather than read a sensor window as a flattened image.
 

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 
 from ._cli_shared import EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, report, verification_exit
 from ._cli_shared import UsageError as _UsageError
+from ._cli_shared import check_extra_outputs as _check_extra_outputs
 from ._cli_shared import check_sequence_layout as _check_sequence_layout
 from ._cli_shared import conversion_options as _conversion_options
 from ._cli_shared import given_options as _given_options
@@ -90,9 +91,7 @@ examples:
 exit codes: 0 ok, 1 verification mismatch, 2 usage or input error, 3 nothing verified (no layer proven exact).
 """
 
-REPORT_FORMATS = (".md", ".json", ".html")
 SUMMARY_HELP = "print a few lines (totals, warnings, verdict) instead of the table"
-PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -365,20 +364,6 @@ def _save_atomically(model: Any, path: Path) -> None:
         atomic_write(path, model.save)  # which also gives the file the umask's permissions
     except OSError as exc:  # a full disk, a read-only folder: the user's to fix, so one line
         raise _UsageError(f"cannot write {str(path)!r} ({exc})") from None
-
-
-def _check_extra_outputs(args: argparse.Namespace) -> None:
-    """``--report`` and ``--plot``: a known format and an existing folder, checked before any work."""
-    for flag, value, formats in (("--report", args.report, REPORT_FORMATS), ("--plot", args.plot, PLOT_FORMATS)):
-        if value is None:
-            continue
-        path = Path(value)
-        if path.suffix.lower() not in formats:
-            raise _UsageError(
-                f"{flag} takes a file ending in {', '.join(formats)}. Received: {flag} {value!r}"
-            )
-        if not path.parent.exists():
-            raise _UsageError(f"the folder of {flag} does not exist. Received: {flag} {value!r}")
 
 
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:

@@ -16,6 +16,7 @@ import torch
 from .._cli_shared import (
     EXIT_MISMATCH,
     EXIT_OK,
+    check_extra_outputs,
     check_sequence_layout,
     conversion_options,
     given_options,
@@ -38,8 +39,6 @@ _KERAS_ONLY = {
     "export": "--export",
     "save_2d": "--save-2d",
 }
-REPORT_FORMATS = (".md", ".json", ".html")
-PLOT_FORMATS = (".png", ".svg", ".pdf")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,22 +69,10 @@ def _refuse_keras_only(args: argparse.Namespace) -> None:
         )
 
 
-def _check_extra_outputs(args: argparse.Namespace) -> None:
-    """``--report`` and ``--plot``: a known format and an existing folder, checked before any work."""
-    for flag, value, formats in (("--report", args.report, REPORT_FORMATS), ("--plot", args.plot, PLOT_FORMATS)):
-        if value is None:
-            continue
-        path = Path(value)
-        if path.suffix.lower() not in formats:
-            raise ConversionError(f"{flag} takes a file ending in {', '.join(formats)}. Received: {flag} {value!r}")
-        if not path.parent.is_dir():
-            raise ConversionError(f"The folder of {flag} does not exist. Received: {flag} {value!r}")
-
-
 def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
     out = Path(args.output)
     _check_output(out, args.force)  # before any work: suffix, folder, no overwrite without --force
-    _check_extra_outputs(args)
+    check_extra_outputs(args)
     model, conversion = _converted(args, console, progress)
     verification = _verified(args, model, conversion, console, progress)
     # NOTE: a mismatch is reported and still written (exit 1), like the Keras side; nothing is written on an error
@@ -97,7 +84,7 @@ def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
 
 
 def _inspect(args: argparse.Namespace, console: Any, progress: bool) -> int:
-    _check_extra_outputs(args)
+    check_extra_outputs(args)
     model, conversion = _converted(args, console, progress)
     return _finish(args, conversion, _verified(args, model, conversion, console, progress), {}, [])
 
@@ -108,7 +95,7 @@ def _plot(args: argparse.Namespace, console: Any, progress: bool) -> int:
     from ._inspect import inspection_of
 
     args.plot = args.output
-    _check_extra_outputs(args)
+    check_extra_outputs(args)
     path = Path(args.output)
     if path.exists() and not args.force:
         raise ConversionError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
