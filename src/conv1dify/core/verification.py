@@ -16,7 +16,7 @@ import numpy as np
 from .geometry import LayerSpec
 from .identities import row_plan
 from .layout import Layout, folded_width, order_indices
-from .plan import Identity, LayerPlan, Status
+from .plan import Claim, Identity, LayerPlan, Status
 
 #: Statuses in the order reports count them.
 STATUSES = tuple(Status)
@@ -291,14 +291,14 @@ def unliftable(base: dict[str, Any], plan: LayerPlan) -> LayerCheck:
 
 
 def judge(
-    base: dict[str, Any], plan: LayerPlan, got: np.ndarray, want: np.ndarray, atol: float, rtol: float
+    base: dict[str, Any], claim: Claim, got: np.ndarray, want: np.ndarray, atol: float, rtol: float
 ) -> LayerCheck:
-    """The check of one layer from its 1D output and the 2D output read back: exact, mismatch or approximate."""
-    assert plan.claim is not None
-    claimed, identity = plan.claim.exact, plan.claim.identity.value
+    """The check of a layer (or a whole model) from its 1D output and the 2D output read back under ``claim``:
+    exact, mismatch where the identity is claimed, approximate where it is not."""
+    claimed, identity = claim.exact, claim.identity.value
     close, max_abs, max_rel = compare(got, want, atol, rtol)
     status = Status.EXACT if close else (Status.MISMATCH if claimed else Status.APPROXIMATE)
-    detail = "" if claimed else plan.claim.reason
+    detail = "" if claimed else claim.reason
     if got.shape != want.shape:
         shapes = f"the 1D output has shape {got.shape[1:]}, the 2D output read back {want.shape[1:]}"
         detail = f"{detail}; {shapes}" if detail else shapes

@@ -17,12 +17,11 @@ import numpy as np
 from .._errors import ConversionError
 from ..core.geometry import LayerSpec
 from ..core.layout import Layout
-from ..core.plan import Identity, LayerPlan, Status
+from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.verification import (
     LayerCheck,
     Lifter,
     Verification,
-    compare,
     judge,
     settled,
     unliftable,
@@ -95,7 +94,7 @@ class _Checker:
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
             detail = f"no lifted check: {_keras_message(exc)}"
             return LayerCheck(**base, identity=claim.identity.value, status=Status.APPROXIMATE, detail=detail)
-        return judge(base, plan, got, want, self.atol, self.rtol)
+        return judge(base, claim, got, want, self.atol, self.rtol)
 
     def whole(
         self, model_2d: keras.Model, model_1d: keras.Model, plans: list[LayerPlan], checks: list[LayerCheck]
@@ -131,15 +130,7 @@ class _Checker:
         except Exception as exc:
             detail = f"no lifted check: {_keras_message(exc)}"
             return LayerCheck(**base, identity=identity.value, status=Status.APPROXIMATE, detail=detail)
-        close, max_abs, max_rel = compare(got, want, self.atol, self.rtol)
-        status = Status.EXACT if close else (Status.MISMATCH if claimed else Status.APPROXIMATE)
-        return LayerCheck(
-            **base,
-            identity=identity.value if claimed else f"none ({identity.value})",
-            status=status,
-            max_abs=max_abs,
-            max_rel=max_rel,
-        )
+        return judge(base, Claim(identity, claimed), got, want, self.atol, self.rtol)
 
 
 def _spec_at(model: keras.Model, root: str, path: str) -> LayerSpec | None:

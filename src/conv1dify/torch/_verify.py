@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..core.plan import Identity, LayerPlan, Status
-from ..core.verification import LayerCheck, Lifter, Verification, compare, judge, settled, unliftable, whole_claim
+from ..core.plan import Claim, Identity, LayerPlan, Status
+from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable, whole_claim
 from ._convert import SPATIAL, Conversion, as_root, channels_last, input_shape_1d, orchestrate
 from ._core import ConversionError, Layout, get_layout
 from ._geometry import spec_of
@@ -112,7 +112,7 @@ class _Checker:
             return LayerCheck(
                 **base, identity=claim.identity.value, status=Status.APPROXIMATE, detail=f"no lifted check: {message}"
             )
-        return judge(base, plan, got, want, self.atol, self.rtol)
+        return judge(base, claim, got, want, self.atol, self.rtol)
 
     def whole(
         self, root_2d: nn.Module, module_1d: nn.Module, planned: _Planned, checks: list[LayerCheck]
@@ -147,10 +147,7 @@ class _Checker:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             status = Status.UNCHECKED if claimed else Status.APPROXIMATE
             return LayerCheck(**base, identity=identity.value, status=status, detail=f"no lifted check: {message}")
-        close, max_abs, max_rel = compare(got, want, self.atol, self.rtol)
-        status = Status.EXACT if close else (Status.MISMATCH if claimed else Status.APPROXIMATE)
-        shown = identity.value if claimed else f"none ({identity.value})"
-        return LayerCheck(**base, identity=shown, status=status, max_abs=max_abs, max_rel=max_rel)
+        return judge(base, Claim(identity, claimed), got, want, self.atol, self.rtol)
 
 
 def _dtype(module: nn.Module) -> torch.dtype:
