@@ -75,7 +75,7 @@ def phases(name: str, size: int, repeat: int) -> dict[str, float]:
     from conv1dify.torch import _convert
 
     spent: dict[str, float] = {}
-    steps = {"trace": "trace (train + eval)", "propagate_shapes": "2D forward for shapes"}
+    steps = {"trace": "trace", "propagate_shapes": "2D forward for shapes"}
     saved = {attr: getattr(_convert, attr) for attr in steps if hasattr(_convert, attr)}
     build = getattr(_convert, "_Builder", None)
     saved_build = getattr(build, "build", None)
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             p = phases(name, MODELS.get(name, 64), args.repeat)
             cells = [
                 f"{p.get(label, 0.0):.3f} ({100 * p.get(label, 0.0) / p['total']:.0f}%)"
-                for label in ("trace (train + eval)", "2D forward for shapes", "build (converters + 1D probe run)")
+                for label in ("trace", "2D forward for shapes", "build (converters + 1D probe run)")
             ]
             rows.append(f"| {name} | {p['total']:.3f} | {' | '.join(cells)} |")
             print(rows[-1], flush=True)

@@ -104,6 +104,23 @@ def test_batchnorm_stays_batchnorm_with_its_state_in_train_and_eval():
         torch.testing.assert_close(source_1d(x), middle(bn.eval()(lift(x, "width", 5)), "width"))
 
 
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(layout="width", weights=None),  # no load at all
+        dict(layout="flatten", sizes="area", weights="sum"),  # the load raises: 3 summed taps for a 9-tap kernel
+    ],
+)
+def test_a_conv_whose_weights_are_not_loaded_is_initialised_as_torch_would(options):
+    # The 1D conv is built without initialisation for a load that overwrites it; without one it must be reset:
+    # uninitialised memory is zeros or garbage, torch's default is uniform in +-1/sqrt(fan_in).
+    conv = nn.Conv2d(16, 32, 3, padding=1)
+    conv_1d = ct.convert(conv, example_input=(16, 8, 8), **options).get_submodule("0")
+    bound = 1 / (16 * conv_1d.kernel_size[0]) ** 0.5
+    for tensor in (conv_1d.weight, conv_1d.bias):
+        assert torch.isfinite(tensor).all() and tensor.abs().max() <= bound and tensor.std() > bound / 4
+
+
 def test_modules_keep_the_source_dtype_and_mode():
     net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4)).double().eval()
     net_1d = ct.convert(net, example_input=(3, 8, 8), layout="height")
@@ -191,6 +208,32 @@ def test_a_frozen_train_branch_is_refused():
 
     with pytest.raises(ConversionError, match="differs in train and eval mode"):
         ct.convert(TrainOnly(), example_input=(3, 8, 8), layout="width")
+
+
+def test_a_flag_passed_on_stays_live_in_both_modes():
+    # timm's heads call F.dropout(x, p, training=self.training) in a forward fx traces through: a trace would bake
+    # in the flag of the mode it ran in, so the 1D module must read its own flag instead
+    class Head(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv, self.fc = nn.Conv2d(3, 8, 3, padding=1), nn.Linear(8, 4)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.fc(torch.nn.functional.dropout(self.conv(x).mean((2, 3)), 0.5, self.training))
+
+    net = nn.Sequential(nn.Identity(), Head())
+    for mode in (True, False):  # the source's mode while converting does not matter
+        net_1d = ct.convert(net.train(mode), example_input=(3, 8, 8), layout="width", weights="center")
+        x = torch.randn(16, 3, 8)
+        net_1d.eval()
+        assert torch.equal(net_1d(x), net_1d(x))
+        net_1d.train()
+        torch.manual_seed(1)
+        got = net_1d(x)
+        torch.manual_seed(1)
+        want = net.train()(x.unsqueeze(2))  # the same dropout mask: the source on a one-row image
+        assert not torch.equal(got, net_1d(x))
+        torch.testing.assert_close(got, want)
 
 
 @pytest.mark.parametrize(

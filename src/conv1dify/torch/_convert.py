@@ -146,13 +146,13 @@ def _path(node: fx.Node) -> str:
     return f"{owner}:{node.name}" if owner else node.name
 
 
-def _scan(gm: fx.GraphModule) -> list[Problem]:
+def _scan(module: nn.Module, graph: fx.Graph) -> list[Problem]:
     """Every module, function and method in the graph without a converter, so one run reports all of them."""
     problems: list[Problem] = []
     seen: set[Any] = set()
-    for node in gm.graph.nodes:
+    for node in graph.nodes:
         if node.op == "call_module":
-            cls = type(gm.get_submodule(node.target))
+            cls = type(module.get_submodule(node.target))
             if get_converter(cls) is None and cls not in seen:
                 seen.add(cls)
                 base = next((b.__name__ for b in cls.__mro__[1:] if get_converter(b) is not None), None)
@@ -207,14 +207,15 @@ class _Builder:
 
     def __init__(
         self,
-        gm: fx.GraphModule,
+        module: nn.Module,
+        graph: fx.Graph,
         values_2d: dict[str, Any],
         layout: Layout,
         policy: SizePolicy,
         strategy: str | None,
         strict: bool,
     ) -> None:
-        self.gm, self.values_2d = gm, values_2d
+        self.module, self.traced, self.values_2d = module, graph, values_2d
         self.layout, self.policy, self.strategy, self.strict = layout, policy, strategy, strict
         self.graph = fx.Graph()
         self.root = nn.Module()
@@ -233,8 +234,8 @@ class _Builder:
     # --------------------------------------------------------------------------------------------
 
     def build(self, x_1d: torch.Tensor) -> fx.GraphModule | None:
-        placeholders = [n for n in self.gm.graph.nodes if n.op == "placeholder"]
-        for node in self.gm.graph.nodes:
+        placeholders = [n for n in self.traced.nodes if n.op == "placeholder"]
+        for node in self.traced.nodes:
             if node.op == "placeholder":
                 if node is not placeholders[0]:
                     raise ConversionError(
@@ -256,7 +257,7 @@ class _Builder:
                 self._call(node)
         if self.problems or not any(n.op == "output" for n in self.graph.nodes):
             return None
-        return fx.GraphModule(self.root, self.graph, class_name=f"{type(self.gm).__name__}1D")
+        return fx.GraphModule(self.root, self.graph, class_name=f"{type(self.module).__name__}1D")
 
     def _bind(self, node: fx.Node, new: fx.Node, value: Any, role: str | None) -> None:
         self.env[node], self.values_1d[node], self.values_new[new], self.roles[node] = new, value, value, role
@@ -270,13 +271,15 @@ class _Builder:
         return first or SPATIAL
 
     def _get_attr(self, node: fx.Node) -> None:
-        value = self.gm
+        value = self.module
         for part in str(node.target).split("."):
             value = getattr(value, part)
         if isinstance(value, nn.Parameter):
             _set_submodule_param(self.root, str(node.target), value)
         elif isinstance(value, torch.Tensor):
             _set_submodule_buffer(self.root, str(node.target), value)
+        else:  # a module's training flag (see `trace`): its owner must exist, train()/eval() keep it current
+            _owner(self.root, str(node.target).split(".")[:-1])
         self._bind(node, self.graph.get_attr(str(node.target)), value, None)
 
     # --------------------------------------------------------------------------------------------
@@ -300,7 +303,7 @@ class _Builder:
         flat = self.flat_from.get(inputs[0]) if inputs else None
         try:
             if node.op == "call_module":
-                module_2d = self.gm.get_submodule(str(node.target))
+                module_2d = self.module.get_submodule(str(node.target))
                 module_ctx = ModuleContext(
                     **common,
                     roles=[self.roles.get(n) for n in inputs],
@@ -477,10 +480,12 @@ class _Builder:
         result = converter(module_2d, ctx)
         module_1d = nn.Sequential(*result) if isinstance(result, (list, tuple)) else result
         module_1d = _like(module_2d, module_1d)
+        loaded = False
         if ctx.weights is not None and self.strategy is not None:
             try:
                 with torch.no_grad():
                     ctx.weights()
+                loaded = True
             except NotImplementedError as exc:
                 reason = str(exc).strip().splitlines()[0]
                 if self.strict:
@@ -495,6 +500,9 @@ class _Builder:
             ctx.weights = None
             if self.strategy is not None:
                 ctx.note("freshly initialised: the converter carries no weights")
+        if not loaded:
+            for empty in ctx.deferred:  # built without initialisation for a load that did not happen
+                empty.reset_parameters()
         _set_submodule(self.root, path, module_1d)
         self.installed[path], self.contexts[path] = module_1d, ctx
         return module_1d, ctx
@@ -578,18 +586,18 @@ def orchestrate(
     strategy = resolve_strategy(weights, layout, policy)
     x_2d = _example(module, example_input)
     module = as_root(module)
-    gm = trace(module)
-    problems = _scan(gm)
+    graph = trace(module)
+    problems = _scan(module, graph)
     if problems:
         raise ConversionError(
             f"Cannot convert module '{type(module).__name__}': {len(problems)} module class(es) or call(s) "
             "have no 1D converter.",
             problems,
         )
-    values_2d = propagate_shapes(gm, x_2d)
+    values_2d = propagate_shapes(module, graph, x_2d)
     shape_1d = input_shape_1d(layout, tuple(x_2d.shape), input_length, channels)
     x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
-    builder = _Builder(gm, values_2d, layout, policy, strategy, strict)
+    builder = _Builder(module, graph, values_2d, layout, policy, strategy, strict)
     new = builder.build(x_1d)
     if builder.problems or new is None:
         raise ConversionError(

@@ -164,6 +164,7 @@ class ModuleContext(Declares, _Context):
             `conv1dify.core.plan.Declares`); ``None``
             lets conv1dify derive it from the modules' geometry and the weight strategy
             (`conv1dify.core.identities.claim_for`), as for a Keras layer.
+        deferred: Modules made by `build_empty`, initialised only if their weights are not loaded.
     """
 
     module: Any = None
@@ -172,10 +173,27 @@ class ModuleContext(Declares, _Context):
     declared: Claim | None = None
     folded: bool = False
     strict: bool = False
+    deferred: list[Any] = field(default_factory=list)
 
     @property
     def cls(self) -> str:
         return type(self.module).__name__
+
+    def build_empty(self, cls: type[nn.Module], *args: Any, **kwargs: Any) -> Any:
+        """``cls(*args, **kwargs)`` without its random initialisation, for a module whose parameters the
+        converter's `weights` loader writes, every one of them.
+
+        When the weights are not loaded (``weights=None``, or the mapping raised `NotImplementedError`), the
+        orchestrator calls the module's ``reset_parameters()``, so it ends initialised as torch would have made
+        it. Initialising a kernel only to overwrite it was a fifth of a conversion's time.
+        """
+        import torch
+
+        if not callable(getattr(cls, "reset_parameters", None)):
+            raise TypeError(f"build_empty() needs a module class with reset_parameters(). Received: {cls.__name__}")
+        module = torch.nn.utils.skip_init(cls, *args, **kwargs)
+        self.deferred.append(module)
+        return module
 
     @property
     def exact(self) -> bool:

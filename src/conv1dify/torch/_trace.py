@@ -39,27 +39,63 @@ class _Tracer(fx.Tracer):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
+    def create_arg(self, a: Any) -> Any:
+        # a module's flag passed on (F.dropout(x, p, self.training)) stays live: the graph reads it when it runs
+        if isinstance(a, _Mode):
+            return self.create_node("get_attr", f"{a.path}.training" if a.path else "training", (), {})
+        return super().create_arg(a)
 
-def _trace_once(module: nn.Module) -> fx.GraphModule:
-    tracer = _Tracer()
-    try:
-        graph = tracer.trace(module)
-    except Exception as exc:  # fx cannot follow data-dependent control flow: say where and what to do
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConversionError(
-            f"Cannot trace module '{type(module).__name__}' with torch.fx.",
-            [
-                Problem(
-                    type(module).__name__,
-                    type(module).__name__,
-                    "torch.fx cannot trace its forward (data-dependent control flow or an untraceable call)",
-                    {"error": message},
-                    "register a converter for the submodule that holds the branch, so it is kept as a leaf, "
-                    "with @conv1dify.torch.register_converter(ThatModule).",
-                )
-            ],
-        ) from None
-    return fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+class _Mode:
+    """A module's ``training`` flag while tracing: notes when a traced forward branches on it (see `trace`)."""
+
+    __slots__ = ("path", "reads", "value")
+
+    def __init__(self, value: bool, path: str, reads: list[str]) -> None:
+        self.value, self.path, self.reads = value, path, reads
+
+    def _read(self) -> bool:
+        self.reads.append(self.path)
+        return self.value
+
+    def __bool__(self) -> bool:
+        return self._read()
+
+    def __eq__(self, other: object) -> bool:
+        return self._read() == other
+
+    def __hash__(self) -> int:
+        return hash(self._read())
+
+    def __repr__(self) -> str:
+        return repr(self._read())
+
+
+def _trace_once(module: nn.Module, mode: bool | None = None) -> tuple[fx.Graph, bool]:
+    """The graph traced with every module in ``mode`` (``None``: each in its own), and whether a traced forward
+    branched on its flag. A flag passed on as an argument becomes a ``get_attr`` of it, live in the graph."""
+    reads: list[str] = []
+    with modes_kept(module):
+        for path, m in module.named_modules():
+            m.training = _Mode(m.training if mode is None else mode, path, reads)
+        try:
+            return _Tracer().trace(module), bool(reads)
+        except Exception as exc:  # fx cannot follow data-dependent control flow: say where and what to do
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            error = ConversionError(
+                f"Cannot trace module '{type(module).__name__}' with torch.fx.",
+                [
+                    Problem(
+                        type(module).__name__,
+                        type(module).__name__,
+                        "torch.fx cannot trace its forward (data-dependent control flow or an untraceable call)",
+                        {"error": message},
+                        "register a converter for the submodule that holds the branch, so it is kept as a leaf, "
+                        "with @conv1dify.torch.register_converter(ThatModule).",
+                    )
+                ],
+            )
+        raise error from None
 
 
 def _owner(node: fx.Node) -> str:
@@ -67,27 +103,28 @@ def _owner(node: fx.Node) -> str:
     return str(next(reversed(stack.values()))[0]) if stack else "(top level)"
 
 
-def trace(module: nn.Module) -> fx.GraphModule:
+def trace(module: nn.Module) -> fx.Graph:
     """The fx graph of ``module``, the same in train and eval mode; the source is not changed.
 
     NOTE: fx bakes in the branch a ``self.training`` test takes while tracing. Leaves keep their own branches
     live; a branch outside any leaf (GoogLeNet's auxiliary heads, a traced-through dropout) would make the 1D
-    module behave as the source in one mode only, so both traces must agree.
+    module behave as the source in one mode only, so both traces must agree. A module whose traced forwards
+    never branch on their flag is traced once, which is half of tracing's time.
     """
-    with modes_kept(module):
-        module.train()
-        train = _trace_once(module)
-        module.eval()
-        graph = _trace_once(module)
-    signature = [(n.op, str(n.target)) for n in graph.graph.nodes]
-    train_signature = [(n.op, str(n.target)) for n in train.graph.nodes]
+    graph, branched = _trace_once(module)
+    if not branched:
+        return graph
+    train, _ = _trace_once(module, True)
+    graph, _ = _trace_once(module, False)
+    signature = [(n.op, str(n.target)) for n in graph.nodes]
+    train_signature = [(n.op, str(n.target)) for n in train.nodes]
     if signature != train_signature:
         at = next(
             (i for i, (a, b) in enumerate(zip(signature, train_signature, strict=False)) if a != b),
             min(len(signature), len(train_signature)) - 1,
         )
         # the node where the modes part, from the graph that has the extra branch
-        nodes = list((train if len(train_signature) >= len(signature) else graph).graph.nodes)
+        nodes = list((train if len(train_signature) >= len(signature) else graph).nodes)
         node = nodes[min(at, len(nodes) - 1)]
         raise ConversionError(
             f"Cannot convert module '{type(module).__name__}': its traced graph differs in train and eval mode.",
@@ -116,8 +153,8 @@ def modes_kept(module: nn.Module) -> Iterator[None]:
             m.training = training
 
 
-def propagate_shapes(gm: fx.GraphModule, example: torch.Tensor) -> dict[str, Any]:
-    """Run ``gm`` once in eval mode without gradients; the output value of every node, by node name.
+def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) -> dict[str, Any]:
+    """Run ``module``'s traced ``graph`` once in eval mode without gradients; every node's output, by node name.
 
     NOTE: eval mode keeps BatchNorm running statistics untouched: converting never changes the source.
     """
@@ -129,7 +166,7 @@ def propagate_shapes(gm: fx.GraphModule, example: torch.Tensor) -> dict[str, Any
             values[n.name] = out
             return out
 
-    with modes_kept(gm), torch.no_grad():
-        gm.eval()
-        _Recorder(gm).run(example)
+    with modes_kept(module), torch.no_grad():
+        module.eval()
+        _Recorder(module, graph=graph).run(example)
     return values

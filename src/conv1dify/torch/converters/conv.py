@@ -14,7 +14,10 @@ from ._common import carry, padding_1d
 
 
 def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None = None) -> nn.Conv1d:
-    """The ``nn.Conv1d`` of a ``nn.Conv2d``: kernel, stride and dilation follow the size policy."""
+    """The ``nn.Conv1d`` of a ``nn.Conv2d``: kernel, stride and dilation follow the size policy.
+
+    Built empty (`ModuleContext.build_empty`): a converter using it sets its weights with `load_conv`.
+    """
     if module.padding_mode != "zeros" and ctx.layout.kept_axis is None:
         raise ctx.fail(
             "a non-zero padding mode pads each row, which a flattened sequence cannot do",
@@ -33,12 +36,13 @@ def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None
             {"groups": module.groups, "channels": in_channels},
             "convert with the source's channel count.",
         )
-    return nn.Conv1d(
+    return ctx.build_empty(
+        nn.Conv1d,
         in_channels,
         module.out_channels,
         k,
         stride=s,
-        padding=pad,  # type: ignore[arg-type]
+        padding=pad,
         dilation=d,
         groups=module.groups,
         bias=module.bias is not None,
