@@ -197,7 +197,10 @@ def _set_submodule(root: nn.Module, path: str, module: nn.Module) -> None:
 def _like(module: nn.Module, new: nn.Module) -> nn.Module:
     """``new`` on the source module's device and floating dtype, in its train/eval mode."""
     ref = next((t for t in [*module.parameters(), *module.buffers()] if t.is_floating_point()), None)
-    if ref is not None:
+    if ref is not None and any(
+        t.is_floating_point() and (t.dtype, t.device) != (ref.dtype, ref.device)
+        for t in [*new.parameters(), *new.buffers()]
+    ):
         new = new.to(device=ref.device, dtype=ref.dtype)
     return new.train(module.training)
 

@@ -62,7 +62,7 @@ def linear(module: nn.Linear, ctx: ModuleContext) -> nn.Module:
     if ctx.flattened_from is None:
         return carry(module, ctx)
     _, (c_1d, length) = ctx.flattened_from
-    new = nn.Linear(c_1d * length, module.out_features, bias=module.bias is not None)
+    new = ctx.build_empty(nn.Linear, c_1d * length, module.out_features, bias=module.bias is not None)
     ctx.chosen["in_features"] = c_1d * length
 
     def load() -> None:
