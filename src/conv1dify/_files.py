@@ -39,6 +39,28 @@ def _umask() -> int:
     return mask
 
 
+def output_problem(
+    path: Path, suffix: str | None, force: bool, received: str, overwrite: str = "pass --force"
+) -> str | None:
+    """What is wrong with an output path, said before any work; ``None`` when it is fine.
+
+    The checks every writer makes: the suffix (``None``: checked elsewhere), a folder in the way, a file that
+    exists without ``force`` (``overwrite`` says how to allow it), a missing folder. ``received`` is how the
+    user wrote the path (``-o 'm.keras'``, ``path='m.pt2'``).
+    """
+    ending = suffix or path.suffix or "the format's suffix"
+    name = f"a file name ending in {ending}"
+    if suffix is not None and path.suffix != suffix:
+        return f"the output must end in {suffix}. Received: {received}. Fix: give {name}."
+    if path.is_dir():
+        return f"{str(path)!r} is a folder. Fix: give {name}."
+    if path.exists() and not force:
+        return f"{str(path)!r} already exists. Fix: {overwrite} to overwrite it."
+    if not path.parent.is_dir():
+        return f"the output folder does not exist. Received: {received}. Fix: create it first."
+    return None
+
+
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 
 

@@ -332,15 +332,12 @@ def _import_keras() -> None:
             os.close(saved)
 
 
-def _check_output(path: Path, force: bool, flag: str = "-o") -> None:
-    if path.suffix != ".keras":
-        raise _UsageError(f"the output must end in .keras. Received: {flag} {str(path)!r}")
-    if path.is_dir():
-        raise _UsageError(f"{str(path)!r} is a folder. Fix: give a file name ending in .keras.")
-    if path.exists() and not force:
-        raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
-    if not path.parent.is_dir():
-        raise _UsageError(f"the output folder does not exist. Received: {flag} {str(path)!r}")
+def _check_output(path: Path, force: bool, flag: str = "-o", suffix: str | None = ".keras") -> None:
+    from ._files import output_problem
+
+    problem = output_problem(path, suffix, force, f"{flag} {str(path)!r}")
+    if problem:
+        raise _UsageError(problem)
 
 
 def _check_save_2d(args: argparse.Namespace, out: Path) -> Path | None:
@@ -679,15 +676,6 @@ def _add_export_parser(sub: Any) -> None:
     export.set_defaults(func=_cmd_export)
 
 
-def _check_export_output(path: Path, force: bool) -> None:
-    if path.is_dir():
-        raise _UsageError(f"{str(path)!r} is a folder. Fix: give a file name ending in {path.suffix or '.tflite'}.")
-    if path.exists() and not force:
-        raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
-    if not path.parent.is_dir():
-        raise _UsageError(f"the output folder does not exist. Received: {str(path)!r}")
-
-
 def _run_export(model: Any, out: Path, options: dict[str, Any], console: Any, progress: bool) -> Any:
     """Export with the converter's and tf2onnx's native output held back; a write failure is one line."""
     from .keras._export import export, held_native_output, refuse_unexportable
@@ -711,7 +699,7 @@ def _export_converted(
     if not args.export:
         return {}, [], EXIT_OK
     out = Path(args.export)
-    _check_export_output(out, args.force)
+    _check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
     result = _run_export(model_1d, out, {"atol": args.atol, "rtol": args.rtol}, console, progress)
     worst = max(result.checks, key=lambda c: c.max_abs)
     verdict = "matches" if result.ok else "DOES NOT MATCH"
@@ -726,7 +714,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     out = Path(args.output)
-    _check_export_output(out, args.force)
+    _check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
     if args.int8 and not args.calibration:
         raise _UsageError("--int8 needs representative inputs. Fix: pass --calibration DATA.npy (a few hundred).")
     if args.calibration and not args.int8:

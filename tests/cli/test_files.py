@@ -204,6 +204,28 @@ def test_existing_output_is_kept_without_force_and_replaced_with_it(files, tmp_p
     assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
 
 
+@pytest.mark.parametrize(
+    ("name", "suffix", "force", "want"),
+    [
+        ("m.keras", ".keras", False, None),
+        ("m.h5", ".keras", False, "the output must end in .keras. Received: -o 'm.h5'. Fix: give a file name ending "
+         "in .keras."),
+        ("taken.keras", ".keras", True, "'{dir}/taken.keras' is a folder. Fix: give a file name ending in .keras."),
+        ("kept.onnx", None, False, "'{dir}/kept.onnx' already exists. Fix: pass --force to overwrite it."),
+        ("kept.onnx", None, True, None),
+        ("missing/m.keras", ".keras", False, "the output folder does not exist. Received: -o 'm.h5'. Fix: create it "
+         "first."),
+    ],
+)  # fmt: skip
+def test_one_output_check_serves_every_writer(tmp_path, name, suffix, force, want):
+    from conv1dify._files import output_problem
+
+    (tmp_path / "taken.keras").mkdir()
+    (tmp_path / "kept.onnx").write_bytes(b"x")
+    got = output_problem(tmp_path / name, suffix, force, "-o 'm.h5'")
+    assert got == (want.format(dir=tmp_path) if want else None)
+
+
 def test_output_that_is_a_folder_or_inside_a_file_is_a_usage_error(files, tmp_path):
     (tmp_path / "taken.keras").mkdir()
     result = run("convert", str(files / "good.keras"), "-o", str(tmp_path / "taken.keras"), "--force")

@@ -65,10 +65,15 @@ def test_there_are_forty_applications():
     assert len(NAMES) == 40
 
 
+@pytest.fixture(scope="module")
+def model_2d(request):
+    """One 2D application for both layouts: building it was half of each test (conversion never changes it)."""
+    return application(request.param, weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+
+
 @pytest.mark.parametrize("layout", ["flatten", "width"])
-@pytest.mark.parametrize("name", [_marks(n, SLOW) for n in NAMES])
-def test_application_converts_and_runs(name, layout):
-    model_2d = application(name, weights=None, include_top=False, input_shape=(SIZE, SIZE, 3))
+@pytest.mark.parametrize("model_2d", [_marks(n, SLOW) for n in NAMES], indirect=True)
+def test_application_converts_and_runs(model_2d, layout):
     _, y = _check(model_2d, layout)
     # feature maps keep their channels (lengths differ where valid-padded strides meet a flattened map)
     assert y.shape[0] == 1 and y.shape[-1] == model_2d.output_shape[-1]

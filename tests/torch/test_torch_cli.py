@@ -49,7 +49,7 @@ def test_convert_a_timm_name_writes_a_program_plain_torch_loads_and_never_import
     size = out.stat().st_size
     assert main(list(args)) == 2  # no overwrite without --force: one line, the file kept (in-process: cheaper)
     assert capsys.readouterr().err == (
-        f"conv1dify: error: {str(out)!r} already exists. Fix: pass force=True (--force) to overwrite it.\n"
+        f"conv1dify: error: {str(out)!r} already exists. Fix: pass --force to overwrite it.\n"
     )
     assert out.stat().st_size == size
 
@@ -121,7 +121,7 @@ def test_a_file_source_needs_unsafe_and_its_program_is_the_middle_row_of_the_2d_
     [
         (["inspect", "timm:resnet19"], r"Unknown timm model\. Received: 'timm:resnet19'\. Did you mean timm:resnet18"),
         (["inspect", "torchvision:resnt18"], r"Did you mean torchvision:resnet18"),
-        (["convert", "timm:resnet10t", "-o", "OUT.keras"], r"a \.pt2 file\. Received: path='OUT\.keras'"),
+        (["convert", "timm:resnet10t", "-o", "OUT.keras"], r"must end in \.pt2\. Received: -o 'OUT\.keras'\. Fix"),
         (["convert", "timm:resnet10t", "-o", "o.pt2", "--export", "o.onnx"], r"--export is not available for PyTorch"),
         (["inspect", "timm:resnet10t", "--report", "r.txt"], r"--report takes a file ending in \.md, \.json, \.html"),
         (["plot", "timm:resnet10t", "-o", "f.txt"], r"--plot takes a file ending in \.png, \.svg, \.pdf"),

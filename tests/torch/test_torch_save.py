@@ -107,7 +107,7 @@ def test_an_existing_file_is_kept_unless_forced(tmp_path):
 @pytest.mark.parametrize(
     ("name", "match"),
     [
-        ("n.pt", r"a \.pt2 file\. Received: path='.*n\.pt'\. Fix: give a file name ending in \.pt2"),
+        ("n.pt", r"must end in \.pt2\. Received: path='.*n\.pt'\. Fix: give a file name ending in \.pt2"),
         ("missing/n.pt2", r"output folder does not exist\. Received: path='.*missing/n\.pt2'"),
     ],
 )

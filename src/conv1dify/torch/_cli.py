@@ -16,6 +16,7 @@ import torch
 from .._cli_shared import (
     EXIT_MISMATCH,
     EXIT_OK,
+    UsageError,
     check_extra_outputs,
     check_sequence_layout,
     conversion_options,
@@ -27,8 +28,9 @@ from .._cli_shared import (
     verification_exit,
 )
 from .._errors import ConversionError
+from .._files import output_problem
 from ._convert import Conversion, orchestrate
-from ._save import SUFFIX, _check_output, check_archive, conversion_record, load, save
+from ._save import SUFFIX, check_archive, conversion_record, load, save
 from ._sources import build_source
 from ._verify import verify
 
@@ -71,7 +73,9 @@ def _refuse_keras_only(args: argparse.Namespace) -> None:
 
 def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
     out = Path(args.output)
-    _check_output(out, args.force)  # before any work: suffix, folder, no overwrite without --force
+    problem = output_problem(out, SUFFIX, args.force, f"-o {str(out)!r}")  # before any work
+    if problem:
+        raise UsageError(problem)
     check_extra_outputs(args)
     model, conversion = _converted(args, console, progress)
     verification = _verified(args, model, conversion, console, progress)

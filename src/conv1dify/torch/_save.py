@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from .._errors import ConversionError
-from .._files import atomic_write
+from .._files import atomic_write, output_problem
 
 RECORD = "conv1dify.json"
 FORMAT = "conv1dify.torch/1"
@@ -179,17 +179,10 @@ def _pickled_payloads(archive: zipfile.ZipFile) -> list[str]:
 
 
 def _check_output(path: Path, force: bool) -> None:
-    if path.suffix != SUFFIX:
-        raise ConversionError(
-            f"A torch module is saved as a torch.export program, a .pt2 file. Received: path={str(path)!r}. "
-            "Fix: give a file name ending in .pt2."
-        )
-    if path.is_dir():
-        raise ConversionError(f"{str(path)!r} is a folder. Fix: give a file name ending in .pt2.")
-    if path.exists() and not force:
-        raise ConversionError(f"{str(path)!r} already exists. Fix: pass force=True (--force) to overwrite it.")
-    if not path.parent.is_dir():
-        raise ConversionError(f"The output folder does not exist. Received: path={str(path)!r}. Fix: create it first.")
+    """A ``.pt2`` path that can be written: refused before any work otherwise."""
+    problem = output_problem(path, SUFFIX, force, f"path={str(path)!r}", "pass force=True (--force)")
+    if problem:
+        raise ConversionError(problem[0].upper() + problem[1:])
 
 
 def _options(module: nn.Module) -> dict[str, Any]:
