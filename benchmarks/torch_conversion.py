@@ -2,6 +2,8 @@
 
 Run in the torch venv (``make test-pytorch`` makes it): ``.venv-torch/bin/python -m benchmarks.torch_conversion``.
 The baseline is what any 1D copy of a model costs at least: a deep copy of the module and loading its state back.
+The fx floor is what any converter that reads a forward with torch.fx pays before converting anything: one
+``torch.fx.symbolic_trace`` (its graph and generated code) and one forward pass of the 2D model for the shapes.
 Writes ``benchmarks/results/torch_conversion.md``. Models are built with random weights (nothing downloads).
 """
 
@@ -54,14 +56,24 @@ def measure(name: str, size: int, repeat: int) -> dict[str, float]:
     def convert() -> None:
         ct.convert(model, example_input=(3, size, size), layout="width")
 
+    example = torch.randn(2, 3, size, size)
+
+    def floor() -> None:
+        torch.fx.symbolic_trace(model)
+        with torch.no_grad():
+            model(example)
+
     convert()  # first call: imports and registrations
-    converts, baselines = [], []
+    floor()
+    converts, baselines, floors = [], [], []
     for _ in range(repeat):
         converts.append(_seconds(convert))
         baselines.append(_seconds(baseline))
+        floors.append(_seconds(floor))
     return {
         "convert": statistics.median(converts),
         "baseline": statistics.median(baselines),
+        "floor": statistics.median(floors),
         "convert_min": min(converts),
         "baseline_min": min(baselines),
     }
@@ -118,8 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = [
         "| model | input | convert (s), median / least | deepcopy + load_state_dict (s), median / least "
-        "| ratio of medians | ratio of least |",
-        "|---|---|---|---|---|---|",
+        "| ratio of medians | ratio of least | fx floor (s), median | convert / fx floor |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name in args.models:
         size = MODELS.get(name, 64)
@@ -127,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(
             f"| {name} | 3x{size}x{size} | {r['convert']:.3f} / {r['convert_min']:.3f} | {r['baseline']:.3f} / "
             f"{r['baseline_min']:.3f} | {r['convert'] / r['baseline']:.1f}x "
-            f"| {r['convert_min'] / r['baseline_min']:.1f}x |"
+            f"| {r['convert_min'] / r['baseline_min']:.1f}x | {r['floor']:.3f} | {r['convert'] / r['floor']:.1f}x |"
         )
         print(rows[-1], flush=True)
     if args.phases:
