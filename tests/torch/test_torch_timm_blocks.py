@@ -1,11 +1,13 @@
-"""timm blocks that reach conv1dify whole (timm marks them not traceable): NFNet's NormFreeBlock, VGG's ConvMlp and
-EfficientViT's LiteMLA, each checked against the 2D block itself on a lifted input."""
+"""timm blocks, each checked against the 2D block itself on a lifted input: the ones that reach conv1dify whole (timm
+marks them not traceable: NFNet's NormFreeBlock, VGG's ConvMlp, EfficientViT's LiteMLA) and the ones fx traces
+through (BlurPool2d, ResNeSt's SplitAttn, MixNet's MixedConv2d)."""
 
 from __future__ import annotations
 
 import pytest
+import timm
 import torch
-from timm.layers import ScaledStdConv2d, SEModule
+from timm.layers import BlurPool2d, MixedConv2d, ScaledStdConv2d, SEModule, SplitAttn
 from timm.models.efficientvit_mit import LiteMLA
 from timm.models.nfnet import NormFreeBlock
 from timm.models.vgg import ConvMlp
@@ -117,3 +119,69 @@ def test_an_unconvertible_module_inside_a_block_is_named_under_the_block(restore
     model = nn.Sequential(nn.Conv2d(8, 8, 1), block)
     with pytest.raises(ConversionError, match=r"layer '1\.attn:roll' \(torch\.roll\)"):
         ct.orchestrate(model, example_input=(8, 8, 8), layout="width")
+
+
+# Blocks fx traces through, converted piece by piece -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filt_size", "stride", "pad_mode"), [(3, 2, "reflect"), (4, 2, "constant"), (5, 1, "reflect")]
+)
+@pytest.mark.parametrize("weights", ["sum", None])
+def test_blur_pool_is_the_middle_row_of_the_2d_blur(filt_size, stride, pad_mode, weights):
+    # BlurPool2d convolves with F.conv2d and a buffer: the fixed filter is mapped once (under weights=None too: it
+    # is no learned weight to start afresh) and read by F.conv1d
+    blur = BlurPool2d(8, filt_size=filt_size, stride=stride, pad_mode=pad_mode).double().eval()
+    conversion = ct.orchestrate(blur, example_input=(8, 16, 16), layout="width", weights=weights)
+    x = torch.randn(3, 8, 16, dtype=torch.float64)
+    with torch.no_grad():
+        got = conversion.module(x)
+        image = blur(lifted(x, 21))
+    torch.testing.assert_close(got, image[:, :, image.shape[2] // 2], rtol=1e-12, atol=1e-12)
+    assert not any(name == "filt" for name, _ in conversion.module.named_buffers())  # only the mapped filter
+
+
+def test_a_conv2d_call_with_a_weight_made_from_the_input_is_refused():
+    class Dynamic(nn.Module):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.conv2d(x, torch.sigmoid(x))  # a weight (2, 2, 8, 8) for a batch of 2
+
+    with pytest.raises(ConversionError, match=r"convolves with a weight computed from the input.*Fix: register"):
+        ct.convert(nn.Sequential(nn.Conv2d(2, 2, 1), Dynamic()), example_input=(2, 8, 8), layout="width")
+
+
+def test_resnetblur_converts_and_verifies_exact():
+    model = randomise_norms(timm.create_model("resnetblur18", pretrained=False)).eval()
+    conversion = ct.orchestrate(model, example_input=(3, 64, 64), layout="width")
+    result = ct.verify(model, conversion)
+    assert result.ok and result.counts["mismatch"] == 0 and result.counts["exact"] >= 70
+
+
+def test_split_attention_modules_are_exact_and_the_block_is_not_claimed_whole():
+    # ResNeSt's SplitAttn gates with a global mean over rows a 3x3 conv padded: each module is exact on its own,
+    # the block as a whole is no stack of rows, and the whole-model check must not claim it is
+    torch.manual_seed(0)
+    attn = randomise_norms(SplitAttn(8, 16, kernel_size=3, radix=2, norm_layer=nn.BatchNorm2d)).double().eval()
+    conversion = ct.orchestrate(attn, example_input=(8, 16, 16), layout="width")
+    result = ct.verify(attn, conversion, atol=1e-10, rtol=1e-10, whole_model=True)
+    *modules, whole = result.checks
+    assert modules and {c.status for c in modules} == {"exact"}
+    assert result.ok and whole.path.endswith("(whole model)") and whole.status == "approximate"
+    x = torch.randn(3, 8, 16, dtype=torch.float64)
+    with torch.no_grad():
+        image = attn(lifted(x, 21))
+        assert (conversion.module(x) - image[:, :, image.shape[2] // 2]).abs().max() > 1e-6  # why it is not claimed
+
+
+@pytest.mark.parametrize(("kernels", "depthwise", "stride"), [([3, 5, 7], False, 1), ([3, 5], True, 2)])
+def test_mixed_conv_splits_and_convolves_like_the_2d_block(kernels, depthwise, stride):
+    torch.manual_seed(0)
+    mixed = MixedConv2d(12, 12, kernel_size=kernels, depthwise=depthwise, stride=stride).double().eval()
+    conversion = ct.orchestrate(mixed, example_input=(12, 16, 16), layout="width")
+    x = torch.randn(3, 12, 16, dtype=torch.float64)
+    with torch.no_grad():
+        got = conversion.module(x)
+        image = mixed(lifted(x, 21))
+    torch.testing.assert_close(got, image[:, :, image.shape[2] // 2], rtol=1e-12, atol=1e-12)
+    result = ct.verify(mixed, conversion, atol=1e-10, rtol=1e-10)
+    assert result.ok and result.counts["exact"] == len(kernels)

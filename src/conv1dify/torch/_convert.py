@@ -103,9 +103,10 @@ class Conversion:
 
 def _example(module: nn.Module, example_input: Any) -> torch.Tensor:
     """The 2D example as a tensor ``(N, C, H, W)`` in the module's dtype and device."""
-    param = next((p for p in module.parameters()), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    device = param.device if param is not None else torch.device("cpu")
+    # NOTE: buffers too: a module whose only state is buffers (BlurPool2d's filter) runs in their dtype
+    ref = next((t for t in [*module.parameters(), *module.buffers()] if t.is_floating_point()), None)
+    dtype = ref.dtype if ref is not None else torch.float32
+    device = ref.device if ref is not None else torch.device("cpu")
     if isinstance(example_input, torch.Tensor):
         x = example_input
     elif isinstance(example_input, (tuple, list)) and all(isinstance(d, int) for d in example_input):
@@ -232,6 +233,7 @@ class _Builder:
         self.records: list[NodeRecord] = []
         self.made_by: dict[fx.Node, int] = {}  # the index of the record of the call that made a node's value
         self.folded: set[fx.Node] = set()  # nodes whose 1D value is fold's folded input (channels w*C + c)
+        self.variable: set[fx.Node] = set()  # nodes whose value depends on the model's input
         self.problems: list[Problem] = []
 
     # --------------------------------------------------------------------------------------------
@@ -247,6 +249,7 @@ class _Builder:
                     )
                 new = self.graph.placeholder(node.name)
                 self.made_by[node] = -1
+                self.variable.add(node)
                 shape_2d = tensor_shape(self.values_2d.get(node.name))
                 if self.layout.folds and shape_2d is not None and x_1d.shape[1] == shape_2d[1] * shape_2d[3]:
                     self.folded.add(node)  # channels=N replaces the folded input by adapted channels
@@ -257,9 +260,13 @@ class _Builder:
                 if all(n in self.env for n in node.all_input_nodes):
                     self.graph.output(fx.map_arg(node.args[0], self.env.__getitem__))
             elif all(n in self.env for n in node.all_input_nodes):
+                if any(n in self.variable for n in node.all_input_nodes):
+                    self.variable.add(node)
                 self._call(node)
         if self.problems or not any(n.op == "output" for n in self.graph.nodes):
             return None
+        for node in [n for n in self.graph.nodes if n.op == "get_attr" and not n.users]:
+            self.graph.erase_node(node)  # a weight a converter mapped (F.conv2d's): the 1D module keeps only the map
         return fx.GraphModule(self.root, self.graph, class_name=f"{type(self.module).__name__}1D")
 
     def _bind(self, node: fx.Node, new: fx.Node, value: Any, role: str | None) -> None:
@@ -272,6 +279,20 @@ class _Builder:
             return None
         first = next((r for r in (self.roles.get(n) for n in inputs) if r and len(r) == 4), None)
         return first or SPATIAL
+
+    def _constant(self, name: str, value: torch.Tensor) -> fx.Node:
+        """``value`` kept in the 1D module under a fresh top-level name; the node that reads it."""
+        target, n = name, 0
+        while hasattr(self.root, target):
+            n += 1
+            target = f"{name}_{n}"
+        if isinstance(value, nn.Parameter):
+            self.root.register_parameter(target, value)
+        else:
+            self.root.register_buffer(target, value)
+        node = self.graph.get_attr(target)
+        self.values_new[node] = value
+        return node
 
     def _get_attr(self, node: fx.Node) -> None:
         value = self.module
@@ -326,6 +347,7 @@ class _Builder:
                     raise ConversionError("Cannot convert the module:", [problem])
                 args, kwargs = self._mapped(node)
                 info = {self.env[n]: (tensor_shape(self.values_2d.get(n.name)), self.roles.get(n)) for n in inputs}
+                constants = {self.env[n]: self.values_2d.get(n.name) for n in inputs if n not in self.variable}
                 ctx = CallContext(
                     **common,
                     target=node.target,
@@ -333,6 +355,8 @@ class _Builder:
                     kwargs=kwargs,
                     roles=[self.roles.get(n) for n in inputs],
                     info=info,
+                    constants=constants,
+                    add_constant=self._constant,
                 )
                 converter = get_converter(node.target)
                 assert converter is not None  # _scan refused the graph otherwise

@@ -228,12 +228,22 @@ class CallContext(_Context):
         target: The function, or the method name.
         args, kwargs: The call's arguments, graph nodes already replaced by their 1D nodes.
         info: For each 1D argument node, the 2D shape and role of the value it stands for (see `about`).
+        constants: For each 1D argument node whose value does not depend on the model's input (a fixed filter
+            made from a buffer, a parameter), that value in the 2D module, so a converter can map it once.
+        add_constant: Puts a tensor into the 1D module and returns the graph node that reads it (see `constant`).
     """
 
     target: Any = None
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     info: dict[Any, tuple[Shape | None, str | None]] = field(default_factory=dict)
+    constants: dict[Any, Any] = field(default_factory=dict)
+    add_constant: Callable[[str, Any], Any] | None = None
+
+    def constant(self, name: str, value: torch.Tensor) -> Any:
+        """A graph node reading ``value``, kept in the 1D module as a parameter if ``value`` is one, else a buffer."""
+        assert self.add_constant is not None, "the orchestrator sets add_constant"
+        return self.add_constant(name, value)
 
     def about(self, arg: Any) -> tuple[Shape | None, str | None]:
         """The 2D shape and the role of an argument (a 1D graph node), ``(None, None)`` for a constant."""

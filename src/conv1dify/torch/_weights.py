@@ -67,6 +67,12 @@ def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1)
     return _tensor(out.transpose(2, 1, 0), weight)  # (k, in, out) -> (out, in, k)
 
 
+def fixed_kernel_1d(weight: torch.Tensor, strategy: str, dropped: int | None) -> torch.Tensor:
+    """A conv weight ``(out, in, kh, kw)`` known at conversion time as ``(out, in, k)``: the core's `kernel_1d`."""
+    out = kernel_1d(_numpy(weight).transpose(2, 3, 1, 0), strategy, dropped)
+    return _tensor(out.transpose(2, 1, 0), weight)
+
+
 def _pads_nothing_along(module: torch.nn.Module, axis: int) -> bool:
     """Whether a convolution adds no padding along a spatial axis (read from its core spec)."""
     spec = spec_of(module)

@@ -14,8 +14,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from .._core import resolve_size
+from .._core import resolve_size, resolve_strategy
 from .._registry import CallContext, register_converter
+from .._weights import fixed_kernel_1d
 from ._common import padding_1d
 from .pooling import adaptive_size
 
@@ -300,6 +301,49 @@ def pool2d(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
     if ctx.target is F.avg_pool2d and rest.pop("divisor_override", None) is not None:
         raise ctx.fail("avg_pool1d has no divisor_override", {}, "use divisor_override=None.")
     return target, (ctx.args[0], k, s, pad), {**rest, "ceil_mode": values.get("ceil_mode", False)}
+
+
+@register_converter(torch.conv2d)  # F.conv2d is torch.conv2d
+def conv2d(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
+    """``F.conv2d`` with a weight fixed at conversion time (BlurPool2d's blur filter, made from a buffer; a conv
+    with its own parameter) -> ``F.conv1d`` with the kernel mapped once, as a ``Conv2d``'s.
+
+    The kernel follows the weight strategy (under ``weights=None`` the layout's default: a fixed filter is no
+    learned weight to start afresh), the window the size policy, the padding the kept axis.
+    """
+    names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+    values = {**dict(zip(names, ctx.args, strict=False)), **ctx.kwargs}
+    weight = ctx.constants.get(values["weight"])
+    bias = values.get("bias")
+    if not isinstance(weight, torch.Tensor) or (bias is not None and bias not in ctx.constants):
+        raise ctx.fail(
+            "convolves with a weight computed from the input",
+            {"weight": str(values["weight"])},
+            "register a converter for the module that calls F.conv2d.",
+        )
+    kernel = tuple(weight.shape[2:])
+    stride, padding, dilation = (values.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1)))
+    config = {"kernel_size": kernel}
+    k = resolve_size(ctx.sizes, ctx.layout, None, "kernel_size", kernel, config)
+    s = resolve_size(ctx.sizes, ctx.layout, None, "strides", stride, config)
+    d = resolve_size(ctx.sizes, ctx.layout, None, "dilation_rate", dilation, config)
+    ctx.chosen.update(kernel_size=k, strides=s, dilation_rate=d)
+    strategy = ctx.strategy or resolve_strategy("auto", ctx.layout, ctx.sizes)
+    try:
+        mapped = fixed_kernel_1d(weight, strategy or "sum", ctx.layout.dropped_axis)
+    except NotImplementedError as exc:
+        raise ctx.fail("its kernel cannot be mapped", {"weights": strategy}, str(exc)) from None
+    if mapped.shape[2] != k:
+        raise ctx.fail(
+            f"the '{strategy}' kernel has {mapped.shape[2]} taps but the size policy gives {k}",
+            {"kernel_size": kernel, "sizes": ctx.sizes},
+            "pass weights='flatten' with sizes='area', or another layout.",
+        )
+    if isinstance(weight, torch.nn.Parameter):
+        mapped = torch.nn.Parameter(mapped, requires_grad=weight.requires_grad)
+    pad = padding_1d(ctx, padding, kernel, dilation, k, d)
+    node = ctx.constant(f"{ctx.path.rsplit(':', 1)[-1]}_weight", mapped)
+    return F.conv1d, (values["input"], node, bias, s, pad, d, values.get("groups", 1)), {}
 
 
 @register_converter(F.pad)
