@@ -24,6 +24,13 @@ def lifted(x: torch.Tensor, rows: int) -> torch.Tensor:
     return x.unsqueeze(2).repeat_interleave(rows, dim=2)
 
 
+def assert_middle_row(block: nn.Module, module_1d: nn.Module, x: torch.Tensor, rows: int, tol: float) -> None:
+    """The 1D module on ``x`` is the middle row of the 2D block on ``x`` lifted to ``rows`` rows."""
+    with torch.no_grad():
+        image = block(lifted(x, rows))
+        torch.testing.assert_close(module_1d(x), image[:, :, image.shape[2] // 2], rtol=tol, atol=tol)
+
+
 def norm_free_block(stride: int, attn: type | None = None) -> nn.Module:
     torch.manual_seed(0)
     block = NormFreeBlock(
@@ -37,11 +44,7 @@ def norm_free_block(stride: int, attn: type | None = None) -> nn.Module:
 def test_norm_free_block_under_width_is_the_middle_row_of_the_2d_block(stride):
     block = norm_free_block(stride).double()  # float64: the identity to rounding, not to float32's 1e-5
     conversion = ct.orchestrate(block, example_input=(8, 12, 12), layout="width")
-    x = torch.randn(3, 8, 12, dtype=torch.float64)
-    with torch.no_grad():
-        got = conversion.module(x)
-        rows = block(lifted(x, 15))
-    torch.testing.assert_close(got, rows[:, :, rows.shape[2] // 2], rtol=1e-10, atol=1e-10)
+    assert_middle_row(block, conversion.module, torch.randn(3, 8, 12, dtype=torch.float64), 15, 1e-10)
     result = ct.verify(block, conversion, atol=1e-10, rtol=1e-10)
     assert result.ok and result.counts["exact"] == len(result.checks) == 1
 
@@ -133,11 +136,7 @@ def test_blur_pool_is_the_middle_row_of_the_2d_blur(filt_size, stride, pad_mode,
     # is no learned weight to start afresh) and read by F.conv1d
     blur = BlurPool2d(8, filt_size=filt_size, stride=stride, pad_mode=pad_mode).double().eval()
     conversion = ct.orchestrate(blur, example_input=(8, 16, 16), layout="width", weights=weights)
-    x = torch.randn(3, 8, 16, dtype=torch.float64)
-    with torch.no_grad():
-        got = conversion.module(x)
-        image = blur(lifted(x, 21))
-    torch.testing.assert_close(got, image[:, :, image.shape[2] // 2], rtol=1e-12, atol=1e-12)
+    assert_middle_row(blur, conversion.module, torch.randn(3, 8, 16, dtype=torch.float64), 21, 1e-12)
     assert not any(name == "filt" for name, _ in conversion.module.named_buffers())  # only the mapped filter
 
 
@@ -178,10 +177,6 @@ def test_mixed_conv_splits_and_convolves_like_the_2d_block(kernels, depthwise, s
     torch.manual_seed(0)
     mixed = MixedConv2d(12, 12, kernel_size=kernels, depthwise=depthwise, stride=stride).double().eval()
     conversion = ct.orchestrate(mixed, example_input=(12, 16, 16), layout="width")
-    x = torch.randn(3, 12, 16, dtype=torch.float64)
-    with torch.no_grad():
-        got = conversion.module(x)
-        image = mixed(lifted(x, 21))
-    torch.testing.assert_close(got, image[:, :, image.shape[2] // 2], rtol=1e-12, atol=1e-12)
+    assert_middle_row(mixed, conversion.module, torch.randn(3, 12, 16, dtype=torch.float64), 21, 1e-12)
     result = ct.verify(mixed, conversion, atol=1e-10, rtol=1e-10)
     assert result.ok and result.counts["exact"] == len(kernels)
