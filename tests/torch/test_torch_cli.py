@@ -155,6 +155,13 @@ def test_inspect_prints_the_modules_as_json_and_writes_nothing(capsys, tmp_path,
     assert list(tmp_path.iterdir()) == []
 
 
+def test_keep_input_writes_a_program_that_reads_the_images(tmp_path):
+    out = tmp_path / "r.pt2"
+    argv = ["convert", "timm:resnet10t", "-o", str(out), "--layout", "fold", "--input-shape", "16,8,3", "--keep-input"]
+    assert main([*argv, "-q"]) == 0
+    assert torch.export.load(str(out)).module()(torch.randn(2, 3, 16, 8)).shape == (2, 1000)
+
+
 def test_plot_draws_both_modules(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["plot", "timm:resnet10t", "-o", "rf.svg", "--layout", "width", "--input-shape", "32,32,3"]) == 0

@@ -10,6 +10,7 @@ from torch import nn
 
 import conv1dify.torch as ct
 from conv1dify import ConversionError
+from conv1dify.core.layout import Layout
 
 from .torch_helpers import randomise_norms
 
@@ -271,3 +272,42 @@ def test_registering_twice_warns_and_a_custom_module_is_a_leaf(restore_torch_reg
     net_1d = ct.convert(nn.Sequential(nn.Conv2d(3, 3, 1), Twice()), example_input=(3, 8, 8), layout="width")
     assert isinstance(net_1d.get_submodule("1"), Twice)
     assert "tests.torch.test_convert" in " ".join(ct.registered()) or any("Twice" in n for n in ct.registered())
+
+
+def small_image_net() -> nn.Module:
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(), nn.Conv2d(6, 4, 1))
+    return randomise_norms(net).eval()
+
+
+@pytest.mark.parametrize("layout", ["flatten", "height", "width", "fold", Layout("flatten", "snake")], ids=str)
+def test_keep_input_reads_the_images_the_source_read(layout):
+    # the reference: the same conversion without keep_input, fed the images laid out by conv1dify.data.to_1d (numpy)
+    from conv1dify.data import to_1d
+
+    net = small_image_net()
+    kept = ct.orchestrate(net, example_input=(3, 6, 8), layout=layout, keep_input=True)
+    plain = ct.convert(net, example_input=(3, 6, 8), layout=layout)
+    images = torch.randn(2, 3, 6, 8)
+    sequences = torch.from_numpy(to_1d(images.permute(0, 2, 3, 1).numpy(), layout)).transpose(1, 2)
+    with torch.no_grad():
+        torch.testing.assert_close(kept.module(images), plain(sequences.contiguous()))
+    assert kept.input_shape == (2, 3, 6, 8) and kept.module.meta["conv1dify"]["keep_input"] is True
+
+
+def test_keep_input_verifies_the_whole_model_on_lifted_images_and_saves(tmp_path):
+    net = small_image_net()
+    conversion = ct.orchestrate(net, example_input=(3, 12, 8), layout="width", keep_input=True)
+    result = ct.verify(net, conversion, whole_model=True)
+    assert result.ok and result.checks[-1].status == "exact"  # the image constant along the height: exact
+    path = ct.save(conversion.module, tmp_path / "net.pt2")
+    images = torch.randn(5, 3, 12, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(ct.load(path)(images), conversion.module.eval()(images))
+    with pytest.raises(ConversionError, match=r"keep_input=True.*dynamic_length=True\. Fix"):
+        ct.save(conversion.module, tmp_path / "dyn.pt2", dynamic_length=True)
+
+
+def test_keep_input_cannot_also_change_the_input():
+    with pytest.raises(ConversionError, match=r"keep_input=True keeps the 2D input shape.*input_length=20"):
+        ct.convert(small_image_net(), example_input=(3, 6, 8), layout="width", keep_input=True, input_length=20)

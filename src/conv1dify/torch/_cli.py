@@ -36,7 +36,6 @@ from ._verify import verify
 
 #: flags of the Keras side that have no PyTorch meaning yet: refused together, before any work
 _KERAS_ONLY = {
-    "keep_input": "--keep-input",
     "include_top": "--include-top",
     "export": "--export",
     "save_2d": "--save-2d",
@@ -152,7 +151,7 @@ def _verify(args: argparse.Namespace, console: Any, progress: bool) -> int:
         same, max_abs = _file_matches(path, conversion, args.atol, args.rtol)
     line = (
         f"{path.name} {'matches' if same else 'DOES NOT MATCH'} the conversion of {args.source} "
-        f"(max abs {max_abs:.2e} on random inputs {tuple(conversion.input_1d[1:])})"
+        f"(max abs {max_abs:.2e} on random inputs {tuple(conversion.input_shape[1:])})"
     )
     if args.json:
         print(json.dumps({**verification.to_dict(), "file": {"path": str(path), "matches": same, "max_abs": max_abs}}))
@@ -181,7 +180,7 @@ def _file_matches(path: Path, conversion: Conversion, atol: float, rtol: float) 
         generator = torch.Generator().manual_seed(0)
         param = next(module.parameters(), None)
         dtype = param.dtype if param is not None else torch.float32
-        x = torch.randn((3, *conversion.input_1d[1:]), generator=generator).to(dtype)
+        x = torch.randn((3, *conversion.input_shape[1:]), generator=generator).to(dtype)
         with torch.no_grad():
             try:
                 got = program(x)
@@ -205,7 +204,6 @@ def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[
     model = _source(args, console, progress)
     example = _example_input(args, model, {})
     options = conversion_options(args)
-    options.pop("keep_input")  # refused before, as Keras-only
     order = options.pop("order")
     if order not in (None, "row"):
         options["layout"] = _layout(options["layout"], order)

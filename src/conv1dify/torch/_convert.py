@@ -33,8 +33,11 @@ from ._core import (
 from ._geometry import spec_of
 from ._registry import CallContext, ModuleContext, Shape, get_converter, qualified, tensor_shape
 from ._trace import modes_kept, propagate_shapes, trace
+from .modules import LayoutTransform
 
 SPATIAL = "NCHW"
+#: The name of ``keep_input``'s `LayoutTransform` in the 1D module.
+INPUT_TRANSFORM = "conv1dify_input"
 
 
 @dataclass
@@ -99,6 +102,12 @@ class Conversion:
     records: list[NodeRecord]
     input_2d: Shape
     input_1d: Shape
+    keep_input: bool = False
+
+    @property
+    def input_shape(self) -> Shape:
+        """What the 1D module reads: ``input_1d``, or the image ``input_2d`` with ``keep_input``."""
+        return self.input_2d if self.keep_input else self.input_1d
 
 
 def _example(module: nn.Module, example_input: Any) -> torch.Tensor:
@@ -218,8 +227,10 @@ class _Builder:
         policy: SizePolicy,
         strategy: str | None,
         strict: bool,
+        adapter: nn.Module | None = None,
     ) -> None:
         self.module, self.traced, self.values_2d = module, graph, values_2d
+        self.adapter = adapter  # keep_input's LayoutTransform: the graph's input is the image, then this
         self.layout, self.policy, self.strategy, self.strict = layout, policy, strategy, strict
         self.graph = fx.Graph()
         self.root = nn.Module()
@@ -248,6 +259,9 @@ class _Builder:
                         f"{[p.name for p in placeholders]}. Fix: wrap the module so that it takes one tensor."
                     )
                 new = self.graph.placeholder(node.name)
+                if self.adapter is not None:
+                    self.root.add_module(INPUT_TRANSFORM, self.adapter)
+                    new = self.graph.call_module(INPUT_TRANSFORM, (new,))
                 self.made_by[node] = -1
                 self.variable.add(node)
                 shape_2d = tensor_shape(self.values_2d.get(node.name))
@@ -604,6 +618,7 @@ def orchestrate(
     input_length: int | None = None,
     channels: int | None = None,
     strict: bool = False,
+    keep_input: bool = False,
 ) -> Conversion:
     """`convert`, returning the whole `Conversion` (records for `verify` and reports)."""
     if not isinstance(module, nn.Module):
@@ -623,8 +638,20 @@ def orchestrate(
         )
     values_2d = propagate_shapes(module, graph, x_2d)
     shape_1d = input_shape_1d(layout, tuple(x_2d.shape), input_length, channels)
-    x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
-    builder = _Builder(module, graph, values_2d, layout, policy, strategy, strict)
+    adapter = None
+    if keep_input:
+        if input_length is not None or channels is not None:
+            raise ConversionError(
+                "keep_input=True keeps the 2D input shape, so it cannot also change the input length or "
+                f"channels. Received: input_length={input_length}, channels={channels}. Fix: drop one of them."
+            )
+        _, c, h, w = x_2d.shape
+        adapter = _like(module, LayoutTransform(layout, (int(c), int(h), int(w))))
+        with torch.no_grad():
+            x_1d = adapter(torch.randn_like(x_2d))
+    else:
+        x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
+    builder = _Builder(module, graph, values_2d, layout, policy, strategy, strict, adapter)
     new = builder.build(x_1d)
     if builder.problems or new is None:
         raise ConversionError(
@@ -638,13 +665,14 @@ def orchestrate(
         weights=strategy,
         input_length=input_length,
         channels=channels,
+        keep_input=keep_input,
         example_input=tuple(x_2d.shape[1:]),
         records=[dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out) for r in builder.records],
     )
     for record in builder.records:
         if record.module_1d is not None and record.module_2d is not None:
             record.module_1d.train(record.module_2d.training)
-    return Conversion(new, module, layout, policy, strategy, builder.records, tuple(x_2d.shape), shape_1d)
+    return Conversion(new, module, layout, policy, strategy, builder.records, tuple(x_2d.shape), shape_1d, keep_input)
 
 
 def convert(
@@ -657,6 +685,7 @@ def convert(
     input_length: int | None = None,
     channels: int | None = None,
     strict: bool = False,
+    keep_input: bool = False,
 ) -> fx.GraphModule:
     """Convert a 2D torch module (timm, torchvision, your own) into a new 1D module. The source is never changed.
 
@@ -676,9 +705,12 @@ def convert(
         input_length: Sequence length of the 1D input (the layout's by default).
         channels: Channel count of the 1D input (the first conv is adapted, see `adapt_channels`).
         strict: Raise instead of keeping a fresh initialisation when weights cannot be mapped.
+        keep_input: Keep the 2D input ``(N, C, H, W)``: the 1D module starts with the layout's data transform
+            (`conv1dify.torch.modules.LayoutTransform`, named ``conv1dify_input``), so it reads the images or
+            spectrograms the source read.
 
     Returns:
-        A ``torch.fx.GraphModule`` on ``(N, C', L)`` inputs.
+        A ``torch.fx.GraphModule`` on ``(N, C', L)`` inputs (``(N, C, H, W)`` with ``keep_input=True``).
 
     Raises:
         ConversionError: listing every module and call that cannot be converted, with its path, class and a fix.
@@ -700,4 +732,5 @@ def convert(
         input_length=input_length,
         channels=channels,
         strict=strict,
+        keep_input=keep_input,
     ).module

@@ -67,6 +67,11 @@ def save(
     path = Path(path)
     _check_output(path, force)
     options = _options(module)
+    if dynamic_length and options.get("keep_input"):
+        raise ConversionError(
+            "A module converted with keep_input=True reads images of the size it was converted for. Received: "
+            "dynamic_length=True. Fix: save with dynamic_length=False, or convert without keep_input."
+        )
     x = _example(module, example_input, options)
     record = {
         "format": FORMAT,
@@ -201,25 +206,30 @@ def _options(module: nn.Module) -> dict[str, Any]:
         "weights": options.get("weights"),
         "input_length": options.get("input_length"),
         "channels": options.get("channels"),
+        "keep_input": bool(options.get("keep_input")),
         "example_input": list(example) if example is not None else None,
     }
 
 
 def _example(module: nn.Module, example_input: Any, options: dict[str, Any]) -> torch.Tensor:
-    """The 1D example ``(2, C, L)`` to export with, in the module's dtype and device."""
+    """The example to export with, in the module's dtype and device: ``(2, C, L)``, or the image ``(2, C, H, W)``
+    of a module converted with ``keep_input=True``."""
     param = next((p for p in module.parameters()), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     device = param.device if param is not None else torch.device("cpu")
     if isinstance(example_input, torch.Tensor):
         return example_input
-    if example_input is None and options.get("example_input"):
+    if example_input is None and options.get("example_input") and options.get("keep_input"):
+        example_input = tuple(options["example_input"])  # the module reads the image itself
+    elif example_input is None and options.get("example_input"):
         from ._convert import input_shape_1d
         from ._core import Layout
 
         c, h, w = options["example_input"]
         layout = Layout(options["layout"], options["order"] or "row")
         example_input = input_shape_1d(layout, (2, c, h, w), options["input_length"], options["channels"])[1:]
-    if not (isinstance(example_input, (tuple, list)) and len(example_input) == 2):
+    rank = 3 if options.get("keep_input") else 2
+    if not (isinstance(example_input, (tuple, list)) and len(example_input) == rank):
         raise ConversionError(
             "save() needs the 1D input's shape to export the module. Expected a tensor (N, C, L) or a shape (C, L), "
             f"or a module made by conv1dify.torch.convert. Received: example_input={example_input!r}. "

@@ -141,7 +141,9 @@ class _Checker:
             image = _to_torch(lifter.lift(x, shape_2d, identity, size), SPATIAL, None, _dtype(root_2d))
             with torch.no_grad():
                 want_2d = _from_torch(root_2d(image), role_out, None)
-                got = _from_torch(module_1d(_to_torch(x, SPATIAL, None, _dtype(module_1d))), role_out, None)
+                # NOTE: with keep_input the 1D module reads the image itself: its mean over the dropped axis is x
+                x_1d = image if planned.keep_input else _to_torch(x, SPATIAL, None, _dtype(module_1d))
+                got = _from_torch(module_1d(x_1d.to(_dtype(module_1d))), role_out, None)
             want = lifter.lower(want_2d, identity, got.shape[1:])
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -258,11 +260,14 @@ class _Planned:
     weights: str | None
     input_2d: tuple[int, ...]
     input_1d: tuple[int, ...]
+    keep_input: bool = False
 
 
 def _of_conversion(conversion: Conversion) -> _Planned:
     views = [_View(r.plan, r.role_in, r.role_out) for r in conversion.records]
-    return _Planned(views, conversion.layout, conversion.weights, conversion.input_2d, conversion.input_1d)
+    return _Planned(
+        views, conversion.layout, conversion.weights, conversion.input_2d, conversion.input_1d, conversion.keep_input
+    )
 
 
 def _planned(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) -> _Planned:
@@ -285,7 +290,7 @@ def _planned(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) 
         lay = get_layout(meta["layout"])
         shape_2d = (1, *meta["example_input"])
         shape_1d = input_shape_1d(lay, shape_2d, meta.get("input_length"), meta.get("channels"))
-        return _Planned(views, lay, meta.get("weights"), shape_2d, shape_1d)
+        return _Planned(views, lay, meta.get("weights"), shape_2d, shape_1d, bool(meta.get("keep_input")))
     if "example_input" not in given or "layout" not in given:
         raise ConversionError(
             "verify() needs the conversion's plans, and module_1d carries none. Received: "
