@@ -49,6 +49,15 @@ def test_norm_free_block_under_width_is_the_middle_row_of_the_2d_block(stride):
     assert result.ok and result.counts["exact"] == len(result.checks) == 1
 
 
+def test_a_mismatch_inside_a_block_converted_whole_names_the_module_inside():
+    block = norm_free_block(1)
+    conversion = ct.orchestrate(block, example_input=(8, 12, 12), layout="width")
+    with torch.no_grad():
+        conversion.module.get_submodule("0.conv2").weight.add_(0.5)  # an edit inside the 1D block
+    (check,) = ct.verify(block, conversion).checks
+    assert check.status == "mismatch" and check.detail.startswith("inside the block: conv2 (ScaledStdConv2d, max abs")
+
+
 def test_norm_free_block_with_a_gate_over_padded_rows_is_claimed_approximate():
     # the squeeze-excite gate averages every row of a lifted map, including the rows the 3x3 conv's padding
     # changed: the 2D block on a lifted input is no stack of 1D blocks

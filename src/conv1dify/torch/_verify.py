@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -237,18 +237,44 @@ def verify(
     else:
         planned = _planned(module_2d, module_1d, given)
     checker = _Checker(planned.layout, atol, rtol, seed)
-    checks: list[LayerCheck] = []
-    seen: set[str] = set()
     root = as_root(module_2d)
     with _evaluating(module_2d, module_1d):
-        for view in planned.views:
-            if not view.plan.names_1d or view.plan.path in seen:
-                continue  # a function call (its plan claims nothing), or a module called twice: checked once
-            seen.add(view.plan.path)
-            checks.append(checker.check(view, _find(root, view.plan.path), _find(module_1d, view.plan.path)))
+        checks = _checks(checker, planned, root, module_1d)
         if whole_model:
             checks.append(checker.whole(root, module_1d, planned, checks))
     return Verification(checks, str(planned.layout), planned.weights, atol, rtol)
+
+
+def _checks(checker: _Checker, planned: _Planned, root: nn.Module, module_1d: nn.Module) -> list[LayerCheck]:
+    """One check per module of the plans; a block converted whole that mismatches says which module inside does."""
+    checks: list[LayerCheck] = []
+    seen: set[str] = set()
+    for view in planned.views:
+        if not view.plan.names_1d or view.plan.path in seen:
+            continue  # a function call (its plan claims nothing), or a module called twice: checked once
+        seen.add(view.plan.path)
+        block_2d, block_1d = _find(root, view.plan.path), _find(module_1d, view.plan.path)
+        check = checker.check(view, block_2d, block_1d)
+        if check.status == Status.MISMATCH and block_2d is not None and block_1d is not None:
+            check = _pinpointed(check, checker, block_2d, block_1d)
+        checks.append(check)
+    return checks
+
+
+def _pinpointed(check: LayerCheck, checker: _Checker, block_2d: nn.Module, block_1d: nn.Module) -> LayerCheck:
+    """A mismatching block converted whole (`converters._common.convert_nested` keeps its plans in the 1D block's
+    ``meta``): its own modules checked one by one, and the mismatching ones named in the block's detail."""
+    meta = getattr(block_1d, "meta", None)
+    if not isinstance(meta, dict) or not (meta.get("conv1dify") or {}).get("records"):
+        return check
+    inner = _Checker(checker.lifter.layout, checker.atol, checker.rtol, 0)
+    found = [c for c in _checks(inner, _planned(block_2d, block_1d, {}), block_2d, block_1d) if c.status == "mismatch"]
+    if not found:
+        return check
+    said = ", ".join(f"{c.path} ({c.class_2d}, max abs {c.max_abs or 0:.2g})" for c in found[:3])
+    more = f" and {len(found) - 3} more" if len(found) > 3 else ""
+    detail = f"{check.detail}; " if check.detail else ""
+    return replace(check, detail=f"{detail}inside the block: {said}{more}")
 
 
 @dataclass(frozen=True)
