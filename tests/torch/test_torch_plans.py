@@ -7,6 +7,8 @@ again), converters that declare their claim, and the lifted checks against each 
 
 from __future__ import annotations
 
+import operator
+
 import pytest
 import torch
 from torch import nn
@@ -94,6 +96,33 @@ def test_an_edited_1d_module_is_a_mismatch():
         net_1d.get_submodule("3").weight[0, 0, 0] += 0.5
     result = ct.verify(net, net_1d)
     assert [c.path for c in result.mismatches] == ["3"]
+
+
+class Residual(nn.Module):
+    """A conv, a gate and a residual add: calls kept as they were, which verify replays one by one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.gate = nn.Conv2d(4, 4, 3, padding=1), nn.Conv2d(4, 4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        y = y * torch.sigmoid(self.gate(y.mean((2, 3), keepdim=True)))
+        return torch.relu(x + y)
+
+
+@pytest.mark.parametrize("layout", ["width", "flatten"])
+def test_calls_kept_as_they_were_are_checked_one_by_one_against_the_source_function(layout):
+    net = Residual().eval()
+    conversion = ct.orchestrate(net, example_input=(4, 12, 12), layout=layout)
+    result = ct.verify(net, conversion)
+    calls = {c.class_2d: c.status for c in result.checks if c.path in ("sigmoid", "mul", "add", "relu")}
+    assert calls == {"torch.sigmoid": "exact", "operator.mul": "exact", "operator.add": "exact", "torch.relu": "exact"}
+    # an edit to a call in the 1D graph: the 2D side runs the source's function, by the name its plan keeps
+    (add,) = [n for n in conversion.module.graph.nodes if n.target is operator.add]
+    add.target = operator.sub
+    conversion.module.recompile()
+    assert [c.class_2d for c in ct.verify(net, conversion).mismatches] == ["operator.add"]
 
 
 class Blur(nn.Module):

@@ -60,6 +60,9 @@ class NodeRecord:
         role_in, role_out: How the first input's and the output's dims read (``"NCHW"``, ``"NHWC"``, ``None``).
         sources: For each input, the index in ``Conversion.records`` of the call that made it, ``-1`` for the
             model's input, ``None`` for a constant or an attribute (receptive fields follow these links).
+        node_1d: For a function or method call kept as it was (an elementwise call on maps only: a residual add,
+            a gate's multiply), the name of its node in the 1D graph, which `verify` runs on 1D and lifted inputs;
+            ``None`` otherwise.
     """
 
     path: str
@@ -74,6 +77,7 @@ class NodeRecord:
     role_in: str | None = None
     role_out: str | None = None
     sources: list[int | None] = field(default_factory=list)
+    node_1d: str | None = None
 
 
 def channels_last(shape: Shape | None, role: str | None) -> tuple[int | None, ...]:
@@ -338,6 +342,7 @@ class _Builder:
         role = self._role(node, inputs)
         module_2d: nn.Module | None = None
         module_1d: nn.Module | None = None
+        replay = False
         flat = self.flat_from.get(inputs[0]) if inputs else None
         try:
             if node.op == "call_module":
@@ -374,7 +379,11 @@ class _Builder:
                 )
                 converter = get_converter(node.target)
                 assert converter is not None  # _scan refused the graph otherwise
+                same = (node.target, args, kwargs)
                 target, args, kwargs = converter(ctx)
+                # NOTE: a call kept as it was, on maps only (no constant a converter may have reshaped), runs alike
+                # on lifted 2D inputs: verify replays it from the 1D graph
+                replay = (target, args, kwargs) == same and all(n in self.variable for n in inputs)
                 if node.op == "call_method" and isinstance(target, str):
                     new = self.graph.call_method(target, args, kwargs)
                     run = _method(target)
@@ -429,6 +438,7 @@ class _Builder:
                 role_in=roles[0] if roles else None,
                 role_out=out_role,
                 sources=[self.made_by.get(n) for n in inputs],
+                node_1d=new.name if replay and _replayable(plan, roles, inputs_2d, inputs_1d) else None,
             )
         )
         self.made_by[node] = len(self.records) - 1
@@ -571,6 +581,16 @@ class _Builder:
             self.flat_from[node] = self.flat_from[inputs[0]]
 
 
+def _replayable(plan: LayerPlan, roles: list[str | None], inputs_2d: list[Any], inputs_1d: list[Any]) -> bool:
+    """Whether verify can replay a call kept as it was: it claims an identity, and its inputs are all maps
+    ``(N, C, H, W)`` -> ``(N, C, L)`` or all tensors of one shape in both (vectors, gates of a kept shape)."""
+    if plan.claim is None or plan.claim.identity == Identity.NONE or None in inputs_2d or None in inputs_1d:
+        return False
+    if all(r == SPATIAL for r in roles):
+        return all(len(a) == 4 and len(b) == 3 for a, b in zip(inputs_2d, inputs_1d, strict=True))
+    return all(r is None for r in roles) and inputs_2d == inputs_1d and plan.shape_2d == plan.shape_1d
+
+
 def _method(name: str) -> Callable[..., Any]:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(self, name)(*args, **kwargs)
@@ -667,7 +687,10 @@ def orchestrate(
         channels=channels,
         keep_input=keep_input,
         example_input=tuple(x_2d.shape[1:]),
-        records=[dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out) for r in builder.records],
+        records=[
+            dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out, node_1d=r.node_1d)
+            for r in builder.records
+        ],
     )
     for record in builder.records:
         if record.module_1d is not None and record.module_2d is not None:

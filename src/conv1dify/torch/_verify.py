@@ -14,6 +14,7 @@ Function calls (adds, means, reshapes) are not checked one by one: their plans c
 from __future__ import annotations
 
 import contextlib
+import importlib
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -21,8 +22,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import fx, nn
 
+from ..core.geometry import LayerSpec
 from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable, whole_claim
 from ._convert import SPATIAL, Conversion, as_root, channels_last, input_shape_1d, orchestrate
@@ -38,6 +40,7 @@ class _View:
     plan: LayerPlan
     role_in: str | None
     role_out: str | None
+    node_1d: str | None = None  # a call verify replays from the 1D graph (`NodeRecord.node_1d`)
 
 
 def _to_torch(x: np.ndarray, role: str | None, flat_map: tuple[Any, ...] | None, dtype: torch.dtype) -> torch.Tensor:
@@ -114,6 +117,39 @@ class _Checker:
             )
         return judge(base, claim, got, want, self.atol, self.rtol)
 
+    def check_call(self, view: _View, module_1d: nn.Module) -> LayerCheck:
+        """A function or method call kept as it was, replayed from the 1D graph on 1D and on lifted inputs."""
+        plan = view.plan
+        base: dict[str, Any] = dict(
+            path=plan.path, class_2d=plan.class_2d, class_1d=plan.class_2d, shape_2d=plan.shape_2d,
+            shape_1d=plan.shape_1d,
+        )  # fmt: skip
+        graph = getattr(module_1d, "graph", None)
+        node = next((n for n in graph.nodes if n.name == view.node_1d), None) if isinstance(graph, fx.Graph) else None
+        if node is None:
+            return LayerCheck(**base, identity="-", status=Status.MISMATCH, detail="no such call in the 1D module")
+        done = settled(base, plan)
+        if done is not None:
+            return done
+        assert plan.claim is not None
+        prepared = self.lifter.prepare(plan, LayerSpec())
+        if prepared is None:
+            return unliftable(base, plan)
+        try:
+            # NOTE: the 2D side calls the source's function, by the name its plan keeps, not the 1D graph's target
+            call_2d, call_1d = _replay(node, _resolve(plan.class_2d)), _replay(node, node.target)
+            lifted = [_to_torch(x, view.role_in, None, _dtype(module_1d)) for x in prepared.lifted]
+            xs = [_to_torch(x, view.role_in, None, _dtype(module_1d)) for x in prepared.xs]
+            with torch.no_grad():
+                want_2d = _from_torch(call_2d(*lifted), view.role_out, None)
+                got = _from_torch(call_1d(*xs), view.role_out, None)
+            want = self.lifter.read(want_2d, got, plan, LayerSpec(), prepared)
+        except Exception as exc:  # the outputs cannot be lined up: no identity to check
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            status, identity = Status.APPROXIMATE, plan.claim.identity.value
+            return LayerCheck(**base, identity=identity, status=status, detail=f"no lifted check: {message}")
+        return judge(base, plan.claim, got, want, self.atol, self.rtol)
+
     def whole(
         self, root_2d: nn.Module, module_1d: nn.Module, planned: _Planned, checks: list[LayerCheck]
     ) -> LayerCheck:
@@ -150,6 +186,30 @@ class _Checker:
             status = Status.UNCHECKED if claimed else Status.APPROXIMATE
             return LayerCheck(**base, identity=identity.value, status=status, detail=f"no lifted check: {message}")
         return judge(base, Claim(identity, claimed), got, want, self.atol, self.rtol)
+
+
+def _replay(node: fx.Node, target: Any) -> Any:
+    """``target`` (a function, or a method name) called with ``node``'s arguments, as a function of its input nodes'
+    values in ``all_input_nodes`` order."""
+    inputs = node.all_input_nodes
+
+    def call(*tensors: torch.Tensor) -> Any:
+        env = dict(zip(inputs, tensors, strict=True))
+        mapped: Any = fx.map_arg((node.args, node.kwargs), env.__getitem__)
+        args, kwargs = mapped
+        if isinstance(target, str):
+            return getattr(args[0], target)(*args[1:], **kwargs)
+        return target(*args, **kwargs)
+
+    return call
+
+
+def _resolve(name: str) -> Any:
+    """A function by the qualified name `conv1dify.torch._registry.qualified` gives it (``Tensor.x``: the method)."""
+    if name.startswith("Tensor."):
+        return name.removeprefix("Tensor.")
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module), attr)
 
 
 def _dtype(module: nn.Module) -> torch.dtype:
@@ -250,8 +310,11 @@ def _checks(checker: _Checker, planned: _Planned, root: nn.Module, module_1d: nn
     checks: list[LayerCheck] = []
     seen: set[str] = set()
     for view in planned.views:
+        if view.node_1d is not None:
+            checks.append(checker.check_call(view, module_1d))
+            continue
         if not view.plan.names_1d or view.plan.path in seen:
-            continue  # a function call (its plan claims nothing), or a module called twice: checked once
+            continue  # a call changed by its converter (its plan claims nothing), or a module called twice
         seen.add(view.plan.path)
         block_2d, block_1d = _find(root, view.plan.path), _find(module_1d, view.plan.path)
         check = checker.check(view, block_2d, block_1d)
@@ -290,7 +353,7 @@ class _Planned:
 
 
 def _of_conversion(conversion: Conversion) -> _Planned:
-    views = [_View(r.plan, r.role_in, r.role_out) for r in conversion.records]
+    views = [_View(r.plan, r.role_in, r.role_out, r.node_1d) for r in conversion.records]
     return _Planned(
         views, conversion.layout, conversion.weights, conversion.input_2d, conversion.input_1d, conversion.keep_input
     )
@@ -312,7 +375,10 @@ def _planned(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) 
                 f"{recorded}. Received: {clashes}. Fix: drop the options; verify reads them from "
                 "module_1d.meta['conv1dify']."
             )
-        views = [_View(LayerPlan.from_dict(r["plan"]), r["role_in"], r["role_out"]) for r in meta["records"]]
+        views = [
+            _View(LayerPlan.from_dict(r["plan"]), r["role_in"], r["role_out"], r.get("node_1d"))
+            for r in meta["records"]
+        ]
         lay = get_layout(meta["layout"])
         shape_2d = (1, *meta["example_input"])
         shape_1d = input_shape_1d(lay, shape_2d, meta.get("input_length"), meta.get("channels"))
