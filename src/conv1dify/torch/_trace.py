@@ -77,7 +77,10 @@ def _trace_once(module: nn.Module, mode: bool | None = None) -> tuple[fx.Graph, 
     reads: list[str] = []
     with modes_kept(module):
         for path, m in module.named_modules():
-            m.training = _Mode(m.training if mode is None else mode, path, reads)
+            try:
+                m.training = _Mode(m.training if mode is None else mode, path, reads)
+            except AttributeError:  # a class that makes `training` a read-only property: not watched, so
+                reads.append(path)  # both modes are traced and compared
         try:
             return _Tracer().trace(module), bool(reads)
         except Exception as exc:  # fx cannot follow data-dependent control flow: say where and what to do
