@@ -29,7 +29,7 @@ from .._cli_shared import (
 )
 from .._errors import ConversionError
 from .._files import output_problem
-from ._convert import Conversion, orchestrate
+from ._convert import Conversion, orchestrate, placement
 from ._save import SUFFIX, check_archive, conversion_record, load, save
 from ._sources import build_source
 from ._verify import verify
@@ -178,9 +178,7 @@ def _file_matches(path: Path, conversion: Conversion, atol: float, rtol: float) 
     module.eval()
     try:
         generator = torch.Generator().manual_seed(0)
-        param = next(module.parameters(), None)
-        dtype = param.dtype if param is not None else torch.float32
-        x = torch.randn((3, *conversion.input_shape[1:]), generator=generator).to(dtype)
+        x = torch.randn((3, *conversion.input_shape[1:]), generator=generator).to(placement(module)[0])
         with torch.no_grad():
             try:
                 got = program(x)

@@ -214,9 +214,9 @@ def _options(module: nn.Module) -> dict[str, Any]:
 def _example(module: nn.Module, example_input: Any, options: dict[str, Any]) -> torch.Tensor:
     """The example to export with, in the module's dtype and device: ``(2, C, L)``, or the image ``(2, C, H, W)``
     of a module converted with ``keep_input=True``."""
-    param = next((p for p in module.parameters()), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    device = param.device if param is not None else torch.device("cpu")
+    from ._convert import placement
+
+    dtype, device = placement(module)
     if isinstance(example_input, torch.Tensor):
         return example_input
     if example_input is None and options.get("example_input") and options.get("keep_input"):

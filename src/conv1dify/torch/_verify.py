@@ -8,7 +8,9 @@ this module only moves axes across that border (torch holds maps channels first,
 first) and runs the modules. The reference is each 2D module itself, never conv1dify's weight maths, and the
 numbers come from the 1D module (an edited 1D module shows up as a ``mismatch``).
 
-Function calls (adds, means, reshapes) are not checked one by one: their plans claim no identity.
+A function or method call kept as it was, on maps only (a residual add, a gate's multiply), is checked too: its
+node in the 1D graph on the 1D inputs against the source's function, by the name its plan keeps, on the lifted
+inputs. Calls a converter rewrote (means, views, permutes) claim no identity and are not checked on their own.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from torch import fx, nn
 from ..core.geometry import LayerSpec
 from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable, whole_claim
-from ._convert import SPATIAL, Conversion, as_root, channels_last, input_shape_1d, orchestrate
+from ._convert import SPATIAL, Conversion, as_root, channels_last, input_shape_1d, orchestrate, placement
 from ._core import ConversionError, Layout, get_layout
 from ._geometry import spec_of
 from ._trace import modes_kept
@@ -111,10 +113,7 @@ class _Checker:
                 got = _from_torch(module_1d(*xs), view.role_out, _flat_out(prepared.xs[0], view.role_in, flat_1d))
             want = self.lifter.read(want_2d, got, plan, spec, prepared)
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            return LayerCheck(
-                **base, identity=claim.identity.value, status=Status.APPROXIMATE, detail=f"no lifted check: {message}"
-            )
+            return _unlined(base, claim.identity, Status.APPROXIMATE, exc)
         return judge(base, claim, got, want, self.atol, self.rtol)
 
     def check_call(self, view: _View, module_1d: nn.Module) -> LayerCheck:
@@ -145,9 +144,7 @@ class _Checker:
                 got = _from_torch(call_1d(*xs), view.role_out, None)
             want = self.lifter.read(want_2d, got, plan, LayerSpec(), prepared)
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            status, identity = Status.APPROXIMATE, plan.claim.identity.value
-            return LayerCheck(**base, identity=identity, status=status, detail=f"no lifted check: {message}")
+            return _unlined(base, plan.claim.identity, Status.APPROXIMATE, exc)
         return judge(base, plan.claim, got, want, self.atol, self.rtol)
 
     def whole(
@@ -182,10 +179,14 @@ class _Checker:
                 got = _from_torch(module_1d(x_1d.to(_dtype(module_1d))), role_out, None)
             want = lifter.lower(want_2d, identity, got.shape[1:])
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            status = Status.UNCHECKED if claimed else Status.APPROXIMATE
-            return LayerCheck(**base, identity=identity.value, status=status, detail=f"no lifted check: {message}")
+            return _unlined(base, identity, Status.UNCHECKED if claimed else Status.APPROXIMATE, exc)
         return judge(base, Claim(identity, claimed), got, want, self.atol, self.rtol)
+
+
+def _unlined(base: dict[str, Any], identity: Identity, status: Status, exc: Exception) -> LayerCheck:
+    """The check of a layer whose outputs could not be lined up (torch's reason, first line, in the detail)."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return LayerCheck(**base, identity=identity.value, status=status, detail=f"no lifted check: {message}")
 
 
 def _replay(node: fx.Node, target: Any) -> Any:
@@ -213,7 +214,7 @@ def _resolve(name: str) -> Any:
 
 
 def _dtype(module: nn.Module) -> torch.dtype:
-    return next((p.dtype for p in module.parameters() if p.is_floating_point()), torch.float32)
+    return placement(module)[0]
 
 
 def _np(value: torch.Tensor) -> np.ndarray:

@@ -52,15 +52,13 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
     ``shape_2d`` is the 2D input ``(N, C, H, W)`` the block sees (its call's input by default). Refusals inside
     name the inner modules under the block's path. The block is checked as one module by `verify`.
     """
-    from .._convert import orchestrate
+    from .._convert import orchestrate, placement
     from .._core import ConversionError, Problem
 
     shape = shape_2d or ctx.inputs_2d[0]
     shape_1d = ctx.inputs_1d[0] if ctx.inputs_1d else None
     assert shape is not None
-    param = next((p for p in module.parameters()), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else None
-    device = param.device if param is not None else None
+    dtype, device = placement(module)
     x = torch.randn((2, *shape[1:]), dtype=dtype, device=device)
     # NOTE: a root whose class has a converter is converted as a leaf (by this very converter): the block is
     # traced as an instance of a subclass without one, which shares its children, parameters and buffers
@@ -81,7 +79,7 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
             str(exc).splitlines()[0],
             [Problem(f"{ctx.path}.{p.path}", p.cls, p.what, p.received, p.fix) for p in exc.problems],
         ) from None
-    if ctx.strategy is not None and param is not None:
+    if ctx.strategy is not None and any(True for _ in module.parameters()):
         ctx.weights = lambda: None  # the inner conversion carried them over
     inexact = []
     notes: dict[str, list[str]] = {}  # a note said once, with where inside it applies

@@ -328,9 +328,9 @@ def conv2d(ctx: CallContext) -> tuple[Any, tuple[Any, ...], dict[str, Any]]:
     s = resolve_size(ctx.sizes, ctx.layout, None, "strides", stride, config)
     d = resolve_size(ctx.sizes, ctx.layout, None, "dilation_rate", dilation, config)
     ctx.chosen.update(kernel_size=k, strides=s, dilation_rate=d)
-    strategy = ctx.strategy or resolve_strategy("auto", ctx.layout, ctx.sizes)
+    strategy = ctx.strategy or resolve_strategy("auto", ctx.layout, ctx.sizes) or "sum"
     try:
-        mapped = fixed_kernel_1d(weight, strategy or "sum", ctx.layout.dropped_axis)
+        mapped = fixed_kernel_1d(weight, strategy, ctx.layout.dropped_axis)
     except NotImplementedError as exc:
         raise ctx.fail("its kernel cannot be mapped", {"weights": strategy}, str(exc)) from None
     if mapped.shape[2] != k:
