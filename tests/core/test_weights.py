@@ -183,6 +183,25 @@ def test_transforms_keep_dtype_and_do_not_touch_their_input():
         _weights.kernel_fold(kernel, width=7)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape", [(16, 8, 3, 3), (12, 1, 3, 3), (8, 4, 7, 7), (8, 4, 1, 5), (8, 4, 5, 1)])
+def test_kernel_sum_of_a_kernel_stored_taps_last_adds_each_tap(shape, dtype):
+    # torch stores (out, in, kh, kw): the frontends pass it as a (kh, kw, in, out) view, summed by a matrix product
+    stored = RNG.normal(size=shape).astype(dtype)
+    kernel = stored.transpose(2, 3, 1, 0)
+    before = stored.copy()
+    for dropped in (0, 1):
+        expected = np.add.reduce(kernel.astype("float64"), axis=dropped)
+        out = _weights.kernel_sum(kernel, dropped)
+        assert out.dtype == kernel.dtype and out.shape == expected.shape
+        np.testing.assert_allclose(out, expected, rtol=1e-6 if dtype == "float32" else 1e-13, atol=1e-6)
+        np.testing.assert_allclose(_weights.kernel_mean(kernel, dropped), expected / kernel.shape[dropped], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(stored, before)
+    stored[0, 0, 0, 0] = np.inf  # an infinite weight stays in its own tap
+    out = _weights.kernel_sum(stored.transpose(2, 3, 1, 0), 0)
+    assert np.isinf(out[0, 0, 0]) and np.isfinite(out[1:, 0, 0]).all()
+
+
 @pytest.mark.parametrize("strategy", ["sum", "center"])
 def test_conv_lstm_kernels_follow_the_strategy(strategy):
     width = WIDE if strategy == "sum" else 1

@@ -29,6 +29,11 @@ def kernel_sum(kernel: np.ndarray, dropped: int) -> np.ndarray:
     (3, 2, 4)
     """
     _check_spatial(kernel, dropped)
+    if kernel.shape[dropped] == 1:  # one tap: nothing to add (a 1x1 conv)
+        return np.moveaxis(kernel, dropped, 0)[0].copy(order="K")
+    stored_last = _sum_taps_stored_last(kernel, dropped)
+    if stored_last is not None:
+        return stored_last
     # NOTE: numpy's reduce over a short strided axis is 3-20x slower than adding the taps one by one, and it
     # was most of a torch conversion's time; order="K" keeps the memory order of a transposed view.
     taps = np.moveaxis(kernel, dropped, 0)
@@ -37,6 +42,43 @@ def kernel_sum(kernel: np.ndarray, dropped: int) -> np.ndarray:
     for tap in taps[1:]:
         np.add(total, tap, out=total)
     return total
+
+
+def _sum_taps_stored_last(kernel: np.ndarray, dropped: int) -> np.ndarray | None:
+    """`kernel_sum` of a kernel whose memory holds the taps last (torch's ``(out, in, kh, kw)`` seen as
+    ``(kh, kw, in, out)``), one output tap at a time; ``None`` for any other memory order.
+
+    NOTE: the taps of such a kernel are runs of ``kw`` values, and numpy adds strided runs of 3 at a fifth of
+    memory speed. Each output tap reads its inputs as long 1D strides of the flat memory instead, in the same
+    order, so the numbers are the same; blocks of ``_BLOCK`` values keep those passes in the CPU cache. A ResNet-18
+    is mapped 2x faster than by adding taps (a matrix product with 0/1 picks is as fast alone, but its BLAS
+    threads then contend with torch's for the CPU and slowed a whole conversion down).
+    """
+    # a size-1 axis has no meaningful stride: on a tie the spatial axes sort last
+    perm = sorted(range(kernel.ndim), key=lambda axis: (-kernel.strides[axis], axis < 2))
+    base = kernel.transpose(perm)
+    if perm[-2:] != [0, 1] or not base.flags.c_contiguous:
+        return None
+    kh, kw = kernel.shape[:2]
+    taps, stride = kernel.shape[1 - dropped], kh * kw
+    reads = [[h * kw + t for h in range(kh)] if dropped == 0 else [t * kw + w for w in range(kw)] for t in range(taps)]
+    rows = base.reshape(-1, stride)
+    total = np.empty((rows.shape[0], taps), kernel.dtype)
+    step = max(1, _BLOCK // stride)
+    for start in range(0, rows.shape[0], step):
+        flat, columns = rows[start : start + step].reshape(-1), total[start : start + step].reshape(-1)
+        for tap, (first, second, *more) in enumerate(reads):  # kernel_sum handles one tap alone
+            column = columns[tap::taps]
+            np.add(flat[first::stride], flat[second::stride], out=column)
+            for read in more:
+                np.add(column, flat[read::stride], out=column)
+    rest = perm[:-2]  # the other axes in memory order; the result reads them in the kernel's order
+    out = total.reshape(*base.shape[:-2], taps)
+    return out.transpose([len(rest)] + [rest.index(axis) for axis in range(2, kernel.ndim)])
+
+
+#: Values of a kernel `_sum_taps_stored_last` adds at a time: 256 KB of float32, in a core's L2 cache.
+_BLOCK = 1 << 16
 
 
 def kernel_mean(kernel: np.ndarray, dropped: int) -> np.ndarray:
