@@ -195,7 +195,8 @@ def test_kernel_sum_of_a_kernel_stored_taps_last_adds_each_tap(shape, dtype):
         out = _weights.kernel_sum(kernel, dropped)
         assert out.dtype == kernel.dtype and out.shape == expected.shape
         np.testing.assert_allclose(out, expected, rtol=1e-6 if dtype == "float32" else 1e-13, atol=1e-6)
-        np.testing.assert_allclose(_weights.kernel_mean(kernel, dropped), expected / kernel.shape[dropped], rtol=1e-5, atol=1e-6)
+        mean = _weights.kernel_mean(kernel, dropped)
+        np.testing.assert_allclose(mean, expected / kernel.shape[dropped], rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(stored, before)
     stored[0, 0, 0, 0] = np.inf  # an infinite weight stays in its own tap
     out = _weights.kernel_sum(stored.transpose(2, 3, 1, 0), 0)
