@@ -112,14 +112,19 @@ def test_batchnorm_stays_batchnorm_with_its_state_in_train_and_eval():
         dict(layout="flatten", sizes="area", weights="sum"),  # the load raises: 3 summed taps for a 9-tap kernel
     ],
 )
-def test_a_conv_whose_weights_are_not_loaded_is_initialised_as_torch_would(options):
-    # The 1D conv is built without initialisation for a load that overwrites it; without one it must be reset:
+def test_a_module_whose_weights_are_not_loaded_is_initialised_as_torch_would(options):
+    # The 1D conv and norm are built without initialisation for a load that overwrites it; without one it must be reset:
     # uninitialised memory is zeros or garbage, torch's default is uniform in +-1/sqrt(fan_in).
-    conv = nn.Conv2d(16, 32, 3, padding=1)
-    conv_1d = ct.convert(conv, example_input=(16, 8, 8), **options).get_submodule("0")
+    net = nn.Sequential(nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32))
+    net_1d = ct.convert(randomise_norms(net), example_input=(16, 8, 8), **options)
+    conv_1d, bn_1d = net_1d.get_submodule("0"), net_1d.get_submodule("1")
+    assert type(conv_1d) is nn.Conv1d and type(bn_1d) is nn.BatchNorm1d  # built empty as themselves
     bound = 1 / (16 * conv_1d.kernel_size[0]) ** 0.5
     for tensor in (conv_1d.weight, conv_1d.bias):
         assert torch.isfinite(tensor).all() and tensor.abs().max() <= bound and tensor.std() > bound / 4
+    if options["weights"] is None:  # a fresh BatchNorm1d: gamma 1, beta 0, statistics 0 and 1
+        for name, value in nn.BatchNorm1d(32).state_dict().items():
+            torch.testing.assert_close(bn_1d.state_dict()[name], value, rtol=0, atol=0)
 
 
 def test_modules_keep_the_source_dtype_and_mode():

@@ -148,6 +148,16 @@ class _Context:
         return [d for d in out if d is not None]
 
 
+_UNINITIALISED: dict[type, type] = {}
+
+
+def _uninitialised(cls: type[nn.Module]) -> type[nn.Module]:
+    """``cls`` with a ``reset_parameters()`` that does nothing (one subclass per class, made once)."""
+    if cls not in _UNINITIALISED:
+        _UNINITIALISED[cls] = type(cls.__name__, (cls,), {"reset_parameters": lambda self: None})
+    return _UNINITIALISED[cls]
+
+
 @dataclass
 class ModuleContext(Declares, _Context):
     """What a module converter knows about the 2D module it converts.
@@ -189,9 +199,11 @@ class ModuleContext(Declares, _Context):
         """
         if not callable(getattr(cls, "reset_parameters", None)):
             raise TypeError(f"build_empty() needs a module class with reset_parameters(). Received: {cls.__name__}")
-        device = kwargs.pop("device", "cpu")
-        # NOTE: what torch.nn.utils.skip_init does, without its signature check (a third of its time)
-        module = cls(*args, device="meta", **kwargs).to_empty(device=device)
+        # NOTE: built as a subclass whose reset_parameters() does nothing, then given its own class back: the
+        # parameters are torch.empty's. Half the cost of a plain build for a small module, a third of the meta
+        # device (torch.nn.utils.skip_init's way) for any module.
+        module = _uninitialised(cls)(*args, **kwargs)
+        module.__class__ = cls
         self.deferred.append(module)
         return module
 

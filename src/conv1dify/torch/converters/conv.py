@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import cast
 
@@ -17,7 +16,7 @@ from ._common import carry, padding_1d
 def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None = None) -> nn.Conv1d:
     """The ``nn.Conv1d`` of a ``nn.Conv2d``: kernel, stride and dilation follow the size policy.
 
-    A large one is built empty (`ModuleContext.build_empty`): a converter using it sets its weights with `load_conv`.
+    It is built empty (`ModuleContext.build_empty`): a converter using it sets its weights with `load_conv`.
     """
     if module.padding_mode != "zeros" and ctx.layout.kept_axis is None:
         raise ctx.fail(
@@ -37,16 +36,13 @@ def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None
             {"groups": module.groups, "channels": in_channels},
             "convert with the source's channel count.",
         )
-    # NOTE: skipping the random initialisation pays from about 2**15 kernel elements; below that, building on
-    # the meta device costs more than initialising
-    small = in_channels // module.groups * module.out_channels * k < 1 << 15
-    build = nn.Conv1d if small else functools.partial(ctx.build_empty, nn.Conv1d)
-    return build(
+    return ctx.build_empty(
+        nn.Conv1d,
         in_channels,
         module.out_channels,
         k,
         stride=s,
-        padding=pad,  # type: ignore[arg-type]
+        padding=pad,
         dilation=d,
         groups=module.groups,
         bias=module.bias is not None,

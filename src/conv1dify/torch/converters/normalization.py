@@ -7,12 +7,13 @@ from typing import cast
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
-from ._common import carry
+from ._common import carry, state_loader
 
 
 def batch_norm1d(module: nn.BatchNorm2d, ctx: ModuleContext) -> nn.BatchNorm1d:
     """A BatchNorm1d with the 2D module's eps, momentum, affine and statistics switches, and its state."""
-    new = nn.BatchNorm1d(
+    new = ctx.build_empty(
+        nn.BatchNorm1d,
         module.num_features,
         eps=module.eps,
         momentum=module.momentum,
@@ -20,7 +21,7 @@ def batch_norm1d(module: nn.BatchNorm2d, ctx: ModuleContext) -> nn.BatchNorm1d:
         track_running_stats=module.track_running_stats,
     )
     if ctx.strategy is not None:
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())
+        ctx.weights = state_loader(new, module)
     return new
 
 
@@ -56,5 +57,5 @@ def instance_norm2d(module: nn.InstanceNorm2d, ctx: ModuleContext) -> nn.Instanc
     momentum = cast(float, module.momentum)  # None (a cumulative average) is valid, whatever the stubs say
     new = nn.InstanceNorm1d(module.num_features, module.eps, momentum, module.affine, module.track_running_stats)
     if ctx.strategy is not None and module.state_dict():
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())
+        ctx.weights = state_loader(new, module)
     return new

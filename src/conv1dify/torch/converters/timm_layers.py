@@ -15,7 +15,7 @@ from torch import nn
 
 from .._registry import ModuleContext, register_converter
 from ..modules import Conv1dSame, LayerNorm1d
-from ._common import carry
+from ._common import carry, state_loader
 from .conv import conv1d_like, load_conv
 from .normalization import batch_norm1d
 
@@ -24,10 +24,7 @@ from .normalization import batch_norm1d
 def batch_norm_act2d(module: tl.BatchNormAct2d, ctx: ModuleContext) -> nn.Sequential:
     """BatchNormAct2d -> ``Sequential(BatchNorm1d, drop, act)``: the statistics, momentum, eps and the
     activation carried over; train/eval behaviour is BatchNorm1d's own (the trace keeps it live)."""
-    bn = batch_norm1d(module, ctx)
-    state = {k: v for k, v in module.state_dict().items() if not k.startswith(("act.", "drop."))}
-    if ctx.strategy is not None:
-        ctx.weights = lambda: bn.load_state_dict(state)
+    bn = batch_norm1d(module, ctx)  # its loader copies the statistics and affine weights by name
     return nn.Sequential(bn, copy.deepcopy(module.drop), copy.deepcopy(module.act))
 
 
@@ -36,7 +33,7 @@ def layer_norm2d(module: nn.LayerNorm, ctx: ModuleContext) -> LayerNorm1d:
     """timm's LayerNorm2d (over the channels of a map) -> `LayerNorm1d`, same weights and eps."""
     new = LayerNorm1d(module.normalized_shape, eps=module.eps, elementwise_affine=module.elementwise_affine)
     if ctx.strategy is not None and module.elementwise_affine:
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())
+        ctx.weights = state_loader(new, module)
     return new
 
 
@@ -64,7 +61,8 @@ def _standardised(module: nn.Conv2d) -> torch.Tensor:
 def conv2d_same(module: nn.Conv2d, ctx: ModuleContext) -> nn.Conv1d:
     """Conv2dSame (TensorFlow's ``same``, padded from the input size) -> `Conv1dSame`, the kept axis' padding."""
     plain = conv1d_like(module, ctx, padding=0)
-    new = Conv1dSame(
+    new = ctx.build_empty(
+        Conv1dSame,
         plain.in_channels,
         plain.out_channels,
         plain.kernel_size[0],

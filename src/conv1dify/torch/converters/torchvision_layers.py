@@ -9,7 +9,7 @@ from torchvision.ops.misc import Permute
 
 from .._registry import ModuleContext, register_converter
 from ..modules import LayerNorm1d
-from ._common import carry
+from ._common import carry, state_loader
 
 
 @register_converter(StochasticDepth)
@@ -23,7 +23,7 @@ def layer_norm2d(module: LayerNorm2d, ctx: ModuleContext) -> LayerNorm1d:
     """torchvision's LayerNorm2d (over the channels of a map) -> `LayerNorm1d`, same weights and eps."""
     new = LayerNorm1d(module.normalized_shape, eps=module.eps, elementwise_affine=module.elementwise_affine)
     if ctx.strategy is not None and module.elementwise_affine:
-        ctx.weights = lambda: new.load_state_dict(module.state_dict())
+        ctx.weights = state_loader(new, module)
     return new
 
 
