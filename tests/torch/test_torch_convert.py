@@ -316,3 +316,25 @@ def test_keep_input_verifies_the_whole_model_on_lifted_images_and_saves(tmp_path
 def test_keep_input_cannot_also_change_the_input():
     with pytest.raises(ConversionError, match=r"keep_input=True keeps the 2D input shape.*input_length=20"):
         ct.convert(small_image_net(), example_input=(3, 6, 8), layout="width", keep_input=True, input_length=20)
+
+
+def test_copied_modules_are_independent_of_their_source():
+    from conv1dify.torch.converters._common import copy_module
+
+    act = nn.Hardtanh(-2.0, 3.0).eval()
+    new = copy_module(act)
+    assert type(new) is nn.Hardtanh and (new.min_val, new.max_val, new.training) == (-2.0, 3.0, False)
+    new.train()
+    new.register_forward_hook(lambda *args: None)
+    assert not act.training and not act._forward_hooks  # fresh flag and hook tables, not the source's
+    x = torch.linspace(-4, 4, 9)
+    torch.testing.assert_close(new(x), act(x))
+    # state, a mutable attribute or a hook: a deep copy, so nothing is shared
+    act.extra = [1]
+    deep = copy_module(act)
+    assert deep.extra == [1] and deep.extra is not act.extra
+    hooked = nn.ReLU()
+    hooked.register_forward_pre_hook(lambda module, args: (args[0] + 1,))
+    torch.testing.assert_close(copy_module(hooked)(x), torch.relu(x + 1))
+    prelu = nn.PReLU(3)
+    assert copy_module(prelu).weight.data_ptr() != prelu.weight.data_ptr()

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import copy
-
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
 from .._weights import linear_after_flatten
-from ._common import carry
+from ._common import carry, copy_module
 
 ELEMENTWISE = (
     nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.LeakyReLU,
@@ -37,7 +35,7 @@ def softmax(module: nn.Softmax, ctx: ModuleContext) -> nn.Module:
     dim = module.dim if module.dim is not None else 1
     if ctx.is_spatial and dim % 4 >= 2:
         raise ctx.fail("a softmax over a spatial axis has no 1D identity", {"dim": module.dim}, "use dim=1.")
-    return copy.deepcopy(module)
+    return copy_module(module)
 
 
 @register_converter(nn.Flatten)

@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from timm.models.efficientvit_mit import LiteMLA
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
-from ._common import convert_nested
+from ._common import convert_nested, copy_module
 
 
 class LiteMLA1d(nn.Module):
@@ -65,4 +63,4 @@ def lite_mla(module: LiteMLA, ctx: ModuleContext) -> LiteMLA1d:
     proj = convert_nested(module.proj, ctx, (n, proj_in, h, w))
     ctx.note("the attention sums over all positions, where the 2D map's padded borders count too")
     ctx.exact = False
-    return LiteMLA1d(qkv, aggreg, copy.deepcopy(module.kernel_func), proj, module.dim, module.eps)
+    return LiteMLA1d(qkv, aggreg, copy_module(module.kernel_func), proj, module.dim, module.eps)

@@ -6,8 +6,6 @@ timm's ``SelectAdaptivePool2d``, squeeze-excite and attention gates are traced t
 
 from __future__ import annotations
 
-import copy
-
 import torch
 import torch.nn.functional as F
 from timm import layers as tl
@@ -15,7 +13,7 @@ from torch import nn
 
 from .._registry import ModuleContext, register_converter
 from ..modules import Conv1dSame, LayerNorm1d
-from ._common import carry, state_loader
+from ._common import carry, copy_module, state_loader
 from .conv import conv1d_like, load_conv
 from .normalization import batch_norm1d
 
@@ -25,7 +23,7 @@ def batch_norm_act2d(module: tl.BatchNormAct2d, ctx: ModuleContext) -> nn.Sequen
     """BatchNormAct2d -> ``Sequential(BatchNorm1d, drop, act)``: the statistics, momentum, eps and the
     activation carried over; train/eval behaviour is BatchNorm1d's own (the trace keeps it live)."""
     bn = batch_norm1d(module, ctx)  # its loader copies the statistics and affine weights by name
-    return nn.Sequential(bn, copy.deepcopy(module.drop), copy.deepcopy(module.act))
+    return nn.Sequential(bn, copy_module(module.drop), copy_module(module.act))
 
 
 @register_converter(tl.LayerNorm2d)
