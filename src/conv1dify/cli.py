@@ -14,15 +14,21 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ._cli_shared import EXIT_MISMATCH, EXIT_OK, EXIT_USAGE, report, verification_exit
-from ._cli_shared import UsageError as _UsageError
-from ._cli_shared import check_extra_outputs as _check_extra_outputs
-from ._cli_shared import check_sequence_layout as _check_sequence_layout
-from ._cli_shared import conversion_options as _conversion_options
-from ._cli_shared import given_options as _given_options
-from ._cli_shared import shows_progress as _shows_progress
-from ._cli_shared import status as _status
-from ._cli_shared import stdout_console as _stdout
+from ._cli_shared import (
+    EXIT_MISMATCH,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    check_extra_outputs,
+    check_sequence_layout,
+    conversion_options,
+    given_options,
+    report,
+    shows_progress,
+    status,
+    stdout_console,
+    verification_exit,
+)
 from ._errors import ConversionError
 from ._files import check_source
 from .core.layout import LAYOUT_NAMES, ORDER_NAMES
@@ -337,7 +343,7 @@ def _check_output(path: Path, force: bool, flag: str = "-o", suffix: str | None 
 
     problem = output_problem(path, suffix, force, f"{flag} {str(path)!r}")
     if problem:
-        raise _UsageError(problem)
+        raise UsageError(problem)
 
 
 def _check_save_2d(args: argparse.Namespace, out: Path) -> Path | None:
@@ -347,9 +353,9 @@ def _check_save_2d(args: argparse.Namespace, out: Path) -> Path | None:
     path = Path(args.save_2d)
     _check_output(path, args.force, "--save-2d")
     if path.resolve() == out.resolve():
-        raise _UsageError(f"--save-2d and -o name the same file. Received: {args.save_2d!r}. Fix: two file names.")
+        raise UsageError(f"--save-2d and -o name the same file. Received: {args.save_2d!r}. Fix: two file names.")
     if Path(args.source).exists() and path.resolve() == Path(args.source).resolve():
-        raise _UsageError(f"--save-2d would overwrite SOURCE, the 2D model itself. Received: {args.save_2d!r}")
+        raise UsageError(f"--save-2d would overwrite SOURCE, the 2D model itself. Received: {args.save_2d!r}")
     return path
 
 
@@ -360,23 +366,23 @@ def _save_atomically(model: Any, path: Path) -> None:
     try:
         atomic_write(path, model.save)  # which also gives the file the umask's permissions
     except OSError as exc:  # a full disk, a read-only folder: the user's to fix, so one line
-        raise _UsageError(f"cannot write {str(path)!r} ({exc})") from None
+        raise UsageError(f"cannot write {str(path)!r} ({exc})") from None
 
 
 def _converted(args: argparse.Namespace, console: Any, progress: bool) -> tuple[Any, Any]:
     """Load SOURCE and convert it with the flags: ``(2D model, Inspection)``."""
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
     _refuse_lambda_layers(args.source)
-    _check_sequence_layout(args)
-    with _status(console, "Loading Keras...", progress):
+    check_sequence_layout(args)
+    with status(console, "Loading Keras...", progress):
         _import_keras()
         from .keras._convert import _orchestrate
         from .keras._inspect import inspection_of
-    with _status(console, f"Loading {args.source}...", progress):
+    with status(console, f"Loading {args.source}...", progress):
         model = _load_2d(args, console)
     with _progress_bar(console, f"Converting {model.name}", progress) as advance:
-        conversion = _orchestrate(model, strict=args.strict, progress=advance, **_conversion_options(args))
-    with _status(console, "Measuring receptive fields and multiply-adds...", progress):
+        conversion = _orchestrate(model, strict=args.strict, progress=advance, **conversion_options(args))
+    with status(console, "Measuring receptive fields and multiply-adds...", progress):
         inspection = inspection_of(conversion, rf_factor=args.rf_factor)
     return model, inspection
 
@@ -414,7 +420,7 @@ def _finish(
     if args.verify:
         from .keras._verify import verify
 
-        with _status(console, "Verifying layer by layer...", progress):
+        with status(console, "Verifying layer by layer...", progress):
             # the plans made while converting: nothing is converted twice
             verification = verify(inspection.conversion, atol=args.atol, rtol=args.rtol, whole_model=args.whole_model)
     return report(args, console, progress, inspection, verification, fields or {}, lines)
@@ -426,19 +432,19 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     out = Path(args.output)
     _check_output(out, args.force)
     source_2d = _check_save_2d(args, out)
-    _check_extra_outputs(args)
+    check_extra_outputs(args)
     console = Console(stderr=True)
-    progress = _shows_progress(args)
+    progress = shows_progress(args)
     model, inspection = _converted(args, console, progress)
     # NOTE: the export runs (and may refuse) before the .keras file is written: a failure leaves nothing behind.
     exported = _export_converted(args, inspection.model, console, progress)
-    with _status(console, f"Writing {out}...", progress):
+    with status(console, f"Writing {out}...", progress):
         _save_atomically(inspection.model, out)
     wrote = [f"wrote {out} ({inspection.model.count_params():,} parameters)"]
     fields, lines, export_code = exported
     fields = {"output": str(out), **fields}
     if source_2d is not None:
-        with _status(console, f"Writing {source_2d}...", progress):
+        with status(console, f"Writing {source_2d}...", progress):
             _save_atomically(model, source_2d)
         wrote.append(f"wrote {source_2d} (the 2D source, {model.count_params():,} parameters; later: conv1dify "
                      f"verify {source_2d} {out})")  # fmt: skip
@@ -450,9 +456,9 @@ def _cmd_convert(args: argparse.Namespace) -> int:
 def _cmd_inspect(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    _check_extra_outputs(args)
+    check_extra_outputs(args)
     console = Console(stderr=True)
-    progress = _shows_progress(args)
+    progress = shows_progress(args)
     model, inspection = _converted(args, console, progress)
     return _finish(args, console, progress, model, inspection)
 
@@ -461,21 +467,21 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     args.plot = args.output
-    _check_extra_outputs(args)
+    check_extra_outputs(args)
     path = Path(args.output)
     if path.exists() and not args.force:
-        raise _UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
+        raise UsageError(f"{str(path)!r} already exists. Fix: pass --force to overwrite it.")
     console = Console(stderr=True)
-    progress = _shows_progress(args)
+    progress = shows_progress(args)
     _, inspection = _converted(args, console, progress)
     from .reports.plot import save_figure
 
-    with _status(console, f"Drawing {path}...", progress):
+    with status(console, f"Drawing {path}...", progress):
         save_figure(inspection, path)
     if args.json:
         print(json.dumps({"figure": str(path), **inspection.totals}, indent=2))
     elif not args.quiet:
-        _stdout().print(f"wrote {path}: receptive field and feature-map length of {inspection.source} (2D) and "
+        stdout_console().print(f"wrote {path}: receptive field and feature-map length of {inspection.source} (2D) and "
                         f"{inspection.name} (1D), {len(inspection.rows)} layers")
     return EXIT_OK
 
@@ -509,7 +515,7 @@ def _refuse_lambda_layers(source: str) -> None:
     names = _lambda_layers(Path(source))
     if names:
         shown = ", ".join(repr(n) for n in names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        raise _UsageError(
+        raise UsageError(
             f"{source!r} holds {len(names)} Lambda layer{'s' if len(names) > 1 else ''} ({shown}): Python code that "
             "conv1dify cannot read or rewrite, so no option converts it (--unsafe would only let Keras load it). "
             "Fix: replace each Lambda with a layer class and register a converter for it, then convert from "
@@ -559,7 +565,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     if not Path(args.source).suffix and not args.weights_2d:
-        raise _UsageError(
+        raise UsageError(
             f"verify needs the 2D model MODEL_1D was converted from; {args.source!r} names an architecture, which "
             "would be built with new random weights. Fix: pass the 2D model's .keras file (convert --save-2d FILE "
             "keeps the one it built), or --weights-2d FILE."
@@ -567,33 +573,33 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     check_source(args.source)  # a missing or broken file is said at once, before Keras loads
     check_source(args.model_1d)
     console = Console(stderr=True)
-    show_progress = _shows_progress(args)
-    with _status(console, "Loading Keras...", show_progress):
+    show_progress = shows_progress(args)
+    with status(console, "Loading Keras...", show_progress):
         _import_keras()
         from .keras._record import attach_record, read_record
         from .keras._verify import verify
         from .reports.documents import verification_summary, verification_table
-    with _status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
+    with status(console, f"Loading {args.source} and {args.model_1d}...", show_progress):
         model_2d = _load_2d(args, console)
         from .keras._sources import load_model_file
 
         model_1d = load_model_file(args.model_1d, safe_mode=not args.unsafe)
         record = read_record(args.model_1d)
-    given = _given_options(args)
+    given = given_options(args)
     if record is None and ("layout" not in given or "weights" not in given):
-        raise _UsageError(
+        raise UsageError(
             f"{args.model_1d} holds no conversion record (a plain Keras re-save drops it), so verify cannot tell how "
             "it was converted. Fix: pass the options it was converted with, at least --layout and --weights."
         )
     if record is not None:
         attach_record(model_1d, record)  # the plans saved with the model: nothing is planned again
-    with _status(console, "Verifying layer by layer...", show_progress):
+    with status(console, "Verifying layer by layer...", show_progress):
         checks = {"atol": args.atol, "rtol": args.rtol, "whole_model": args.whole_model}
         verification = verify(model_2d, model_1d, **checks, **given)
     if args.json:
         print(json.dumps(verification.to_dict(), indent=2))
     elif args.summary:
-        _stdout().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
+        stdout_console().print(verification_summary(verification), markup=False, highlight=False, soft_wrap=True)
     elif not args.quiet:
         Console(width=None if sys.stdout.isatty() else 180).print(verification_table(verification))
     return verification_exit(verification)
@@ -689,7 +695,7 @@ def _run_export(model: Any, out: Path, options: dict[str, Any], console: Any, pr
         with held_native_output():
             return export(model, out, **options)
     except OSError as exc:
-        raise _UsageError(f"cannot write {str(out)!r} ({exc})") from None
+        raise UsageError(f"cannot write {str(out)!r} ({exc})") from None
 
 
 def _export_converted(
@@ -716,20 +722,20 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     _check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
     if args.int8 and not args.calibration:
-        raise _UsageError("--int8 needs representative inputs. Fix: pass --calibration DATA.npy (a few hundred).")
+        raise UsageError("--int8 needs representative inputs. Fix: pass --calibration DATA.npy (a few hundred).")
     if args.calibration and not args.int8:
-        raise _UsageError("--calibration is for --int8 quantization. Fix: add --int8, or check on data with --data.")
+        raise UsageError("--calibration is for --int8 quantization. Fix: add --int8, or check on data with --data.")
     if not Path(args.model_1d).is_file():
-        raise _UsageError(f"no such model file. Received: MODEL_1D {args.model_1d!r}")
+        raise UsageError(f"no such model file. Received: MODEL_1D {args.model_1d!r}")
     console = Console(stderr=True)
-    progress = _shows_progress(args)
-    with _status(console, "Loading Keras...", progress):
+    progress = shows_progress(args)
+    with status(console, "Loading Keras...", progress):
         _import_keras()  # NOTE: before conv1dify.keras, which imports Keras, so its start-up lines are held back
         from . import conversion_record
         from .keras._export import read_array
         from .keras._sources import load_model_file
     arrays = {k: read_array(getattr(args, k), f"--{k}") for k in ("calibration", "data") if getattr(args, k)}
-    with _status(console, f"Loading {args.model_1d}...", progress):
+    with status(console, f"Loading {args.model_1d}...", progress):
         model = load_model_file(args.model_1d, safe_mode=not args.unsafe)
     try:
         record = conversion_record(args.model_1d) or {}
@@ -751,8 +757,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     elif not args.quiet:
         from .keras._export import export_table
 
-        _stdout().print(export_table(result))
-        _stdout().print(f"wrote {out}")
+        stdout_console().print(export_table(result))
+        stdout_console().print(f"wrote {out}")
     return EXIT_OK if result.ok else EXIT_MISMATCH
 
 
@@ -782,7 +788,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.func = run
     try:
         return int(args.func(args))
-    except (_UsageError, ConversionError) as exc:
+    except (UsageError, ConversionError) as exc:
         print(f"conv1dify: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

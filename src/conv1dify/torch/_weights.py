@@ -33,6 +33,16 @@ def _tensor(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array)).to(device=like.device, dtype=like.dtype)
 
 
+def _core_kernel(weight: torch.Tensor) -> np.ndarray:
+    """A torch conv weight ``(out, in, kh, kw)`` as the core reads it, ``(kh, kw, in, out)`` (a view)."""
+    return _numpy(weight).transpose(2, 3, 1, 0)
+
+
+def _torch_kernel(kernel: np.ndarray, like: torch.Tensor) -> torch.Tensor:
+    """A core 1D kernel ``(k, in, out)`` as torch holds it, ``(out, in, k)``, in ``like``'s dtype and device."""
+    return _tensor(kernel.transpose(2, 1, 0), like)
+
+
 def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1) -> torch.Tensor:
     """A conv weight ``(out, in, kh, kw)`` as ``(out, in', k)`` under the weight strategy in force.
 
@@ -40,7 +50,7 @@ def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1)
     lays all ``kh*kw`` taps out. A first conv whose input channels changed (``channels=N``) is adapted with
     `adapt_channels`. Raises `NotImplementedError` when the result cannot fit the 1D module.
     """
-    kernel = _numpy(weight).transpose(2, 3, 1, 0)  # (kh, kw, in, out)
+    kernel = _core_kernel(weight)
     strategy = ctx.strategy
     shape_2d, shape_1d = ctx.inputs_2d[0], ctx.inputs_1d[0]
     if ctx.folded and shape_2d is not None:
@@ -52,7 +62,7 @@ def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1)
         out = kernel_over_folded(kernel, width, strategy, exact)
         if not exact:
             ctx.approximate(FOLD_SPREAD)
-        return _tensor(out.transpose(2, 1, 0), weight)
+        return _torch_kernel(out, weight)
     out = kernel_1d(kernel, strategy, ctx.layout.dropped_axis)
     taps = ctx.chosen.get("kernel_size")
     if taps is not None and out.shape[0] != taps:
@@ -64,13 +74,12 @@ def conv_kernel_1d(ctx: ModuleContext, weight: torch.Tensor, *, groups: int = 1)
             raise NotImplementedError(f"cannot adapt {shape_2d[1]} input channels to {shape_1d[1]} in a grouped conv")
         ctx.note(f"input channels adapted from {shape_2d[1]} to {shape_1d[1]} (see adapt_channels)")
         out = adapt_channels(out, shape_1d[1], axis=1)
-    return _tensor(out.transpose(2, 1, 0), weight)  # (k, in, out) -> (out, in, k)
+    return _torch_kernel(out, weight)
 
 
 def fixed_kernel_1d(weight: torch.Tensor, strategy: str, dropped: int | None) -> torch.Tensor:
     """A conv weight ``(out, in, kh, kw)`` known at conversion time as ``(out, in, k)``: the core's `kernel_1d`."""
-    out = kernel_1d(_numpy(weight).transpose(2, 3, 1, 0), strategy, dropped)
-    return _tensor(out.transpose(2, 1, 0), weight)
+    return _torch_kernel(kernel_1d(_core_kernel(weight), strategy, dropped), weight)
 
 
 def _pads_nothing_along(module: torch.nn.Module, axis: int) -> bool:

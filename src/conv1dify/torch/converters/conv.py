@@ -13,8 +13,10 @@ from .._weights import conv_kernel_1d
 from ._common import carry, padding_1d
 
 
-def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None = None) -> nn.Conv1d:
-    """The ``nn.Conv1d`` of a ``nn.Conv2d``: kernel, stride and dilation follow the size policy.
+def conv1d_like(
+    module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None = None, cls: type[nn.Conv1d] = nn.Conv1d
+) -> nn.Conv1d:
+    """The ``nn.Conv1d`` (or subclass ``cls``) of a ``nn.Conv2d``: kernel, stride and dilation follow the size policy.
 
     It is built empty (`ModuleContext.build_empty`): a converter using it sets its weights with `load_conv`.
     """
@@ -37,7 +39,7 @@ def conv1d_like(module: nn.Conv2d, ctx: ModuleContext, *, padding: object | None
             "convert with the source's channel count.",
         )
     return ctx.build_empty(
-        nn.Conv1d,
+        cls,
         in_channels,
         module.out_channels,
         k,

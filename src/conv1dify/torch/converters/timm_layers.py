@@ -58,17 +58,7 @@ def _standardised(module: nn.Conv2d) -> torch.Tensor:
 @register_converter(tl.Conv2dSame)
 def conv2d_same(module: nn.Conv2d, ctx: ModuleContext) -> nn.Conv1d:
     """Conv2dSame (TensorFlow's ``same``, padded from the input size) -> `Conv1dSame`, the kept axis' padding."""
-    plain = conv1d_like(module, ctx, padding=0)
-    new = ctx.build_empty(
-        Conv1dSame,
-        plain.in_channels,
-        plain.out_channels,
-        plain.kernel_size[0],
-        stride=plain.stride[0],
-        dilation=plain.dilation[0],
-        groups=plain.groups,
-        bias=plain.bias is not None,
-    )
+    new = conv1d_like(module, ctx, padding=0, cls=Conv1dSame)
     load_conv(module, new, ctx)
     return new
 
