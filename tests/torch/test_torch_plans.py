@@ -16,7 +16,7 @@ from torch import nn
 import conv1dify.torch as ct
 from conv1dify import ConversionError
 from conv1dify.core.plan import Identity, LayerPlan, Status
-from conv1dify.torch import _verify
+from conv1dify.torch import _convert, _verify
 
 from .torch_helpers import randomise_norms
 
@@ -123,6 +123,67 @@ def test_calls_kept_as_they_were_are_checked_one_by_one_against_the_source_funct
     add.target = operator.sub
     conversion.module.recompile()
     assert [c.class_2d for c in ct.verify(net, conversion).mismatches] == ["operator.add"]
+
+
+class Rewritten(nn.Module):
+    """Calls that a converter rewrites by the lifted identity: a mean over both spatial dims, a permute to
+    channels last and back, a pooling with a window and a pad, a flatten of a map."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.norm = nn.Conv2d(4, 6, 3, padding=1), nn.LayerNorm(6)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        y = y * y.mean((2, 3), keepdim=True).sigmoid()
+        y = self.norm(y.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+        y = nn.functional.max_pool2d(nn.functional.pad(y, (1, 1, 1, 1)), 3, stride=2, padding=1)
+        return torch.flatten(y, 1)
+
+
+REWRITTEN = ("Tensor.mean", "Tensor.permute", "torch.nn.functional.pad", "torch.nn.functional.max_pool2d", "torch.flatten")
+
+
+@pytest.mark.parametrize("layout", ["width", "height"])
+def test_calls_a_converter_rewrote_are_checked_with_the_source_arguments(layout):
+    torch.manual_seed(0)
+    net = Rewritten().double().eval()
+    conversion = ct.orchestrate(net, example_input=(4, 12, 12), layout=layout)
+    records = {r.target: r for r in conversion.records if r.target in REWRITTEN}
+    assert set(records) == set(REWRITTEN) and all(r.node_1d for r in records.values())
+    # torch.flatten(y, 1) is the same call in 1D: replayed with its 1D node's arguments
+    assert [name for name, r in records.items() if r.call_2d is None] == ["torch.flatten"]
+    assert records["Tensor.mean"].call_2d == ((_convert.Slot(0), (2, 3)), {"keepdim": True})  # the 2D dims
+    result = ct.verify(net, conversion, atol=1e-10, rtol=1e-10)
+    checked = {c.class_2d: c.status for c in result.checks}
+    assert all(checked[name] == "exact" for name in REWRITTEN), checked
+    assert result.ok and set(checked.values()) == {"exact"}
+    # an edited rewritten call is a mismatch: the 2D side runs the source's function with the source's arguments
+    (pool,) = [n for n in conversion.module.graph.nodes if n.target is nn.functional.max_pool1d]
+    pool.args = (pool.args[0], 1, 2, 0)  # a 1-wide window: every other position, not the maximum of three
+    conversion.module.recompile()
+    assert [c.class_2d for c in ct.verify(net, conversion).mismatches] == ["torch.nn.functional.max_pool2d"]
+
+
+class Padded(nn.Module):
+    """Valid convolutions around a functional pad: only the pad reaches the dropped axis' borders."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a, self.b = nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.b(nn.functional.pad(self.a(x), (1, 1, 1, 1)))
+
+
+def test_a_functional_pad_of_the_dropped_axis_is_seen_by_the_whole_model_claim():
+    net = Padded().eval()
+    whole = ct.verify(net, ct.convert(net, example_input=(3, 16, 16), layout="width"), whole_model=True).checks[-1]
+    # `sum` composes repeats only where no layer pads the dropped axis: the pad's amounts are read from its call
+    assert whole.identity == "none (repeat)"  # compared for information, not claimed
+    plain = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 3)).eval()
+    check = ct.verify(plain, ct.convert(plain, example_input=(3, 16, 16), layout="width"), whole_model=True).checks[-1]
+    assert check.identity == "repeat" and check.status == "exact"
 
 
 class Blur(nn.Module):

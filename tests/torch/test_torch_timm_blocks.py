@@ -188,4 +188,6 @@ def test_mixed_conv_splits_and_convolves_like_the_2d_block(kernels, depthwise, s
     conversion = ct.orchestrate(mixed, example_input=(12, 16, 16), layout="width")
     assert_middle_row(mixed, conversion.module, torch.randn(3, 12, 16, dtype=torch.float64), 21, 1e-12)
     result = ct.verify(mixed, conversion, atol=1e-10, rtol=1e-10)
-    assert result.ok and result.counts["exact"] == len(kernels)
+    # each conv on its own, and the concatenation of their outputs (torch.cat, replayed on the lifted maps)
+    assert result.ok and result.counts["exact"] == len(kernels) + 1
+    assert [c.class_2d for c in result.checks][-1] == "torch.cat"

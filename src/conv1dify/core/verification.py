@@ -186,8 +186,10 @@ class Lifter:
         multi = len(plan.inputs_2d) > 1
         for shape_2d, shape_1d in zip(plan.inputs_2d, plan.inputs_1d, strict=True):
             shape = tuple(16 if d is None else d for d in shape_1d)
-            if identity == Identity.UNFLATTEN and len(shape_2d) == 3 and (
-                None in shape_2d or math.prod(shape) != math.prod(int(d or 0) for d in shape_2d)
+            if (
+                identity == Identity.UNFLATTEN
+                and len(shape_2d) == 3
+                and (None in shape_2d or math.prod(shape) != math.prod(int(d or 0) for d in shape_2d))
             ):
                 # NOTE: a `valid` window under `area` shortens the sequence by more than the 2D map loses, so
                 # the 1D map is no reshape of the 2D one and there is nothing to unflatten.
@@ -263,11 +265,20 @@ def whole_claim(
     """
     if strategy == "center":
         return Identity.ONE_ROW, all(c.status == Status.EXACT for c in checks)
-    pads = any(
-        spec is not None and spec.reach(dropped) > 1 and (spec.padding in ("same", "explicit") or spec.kind == "pad")
-        for spec in specs
-    )
+    pads = any(spec is not None and _pads_axis(spec, dropped) for spec in specs)
     return Identity.REPEAT, strategy == "sum" and not pads and all(p.expected == Status.EXACT for p in plans)
+
+
+def _pads_axis(spec: LayerSpec, axis: int) -> bool:
+    """Whether a layer adds zeros along ``axis``: a padding layer with amounts there, or a window padded
+    ``same`` or explicitly that reaches past one position.
+
+    >>> _pads_axis(LayerSpec("pad", pads=((1, 1), (0, 0))), 0), _pads_axis(LayerSpec("pad", pads=((1, 1), (0, 0))), 1)
+    (True, False)
+    """
+    if spec.kind == "pad":
+        return axis < len(spec.pads) and any(spec.pads[axis])
+    return spec.reach(axis) > 1 and spec.padding in ("same", "explicit")
 
 
 def settled(base: dict[str, Any], plan: LayerPlan, runnable: bool = True) -> LayerCheck | None:

@@ -30,12 +30,13 @@ from ._core import (
     get_layout,
     resolve_strategy,
 )
-from ._geometry import spec_of
+from ._geometry import call_spec, spec_of
 from ._registry import CallContext, ModuleContext, Shape, get_converter, qualified, tensor_shape
 from ._trace import modes_kept, propagate_shapes, trace
 from .modules import LayoutTransform
 
 SPATIAL = "NCHW"
+CHANNELS_LAST = "NHWC"  # a map permuted to channels last (ConvNeXt's LayerNorm): the core's own order
 #: The name of ``keep_input``'s `LayoutTransform` in the 1D module.
 INPUT_TRANSFORM = "conv1dify_input"
 
@@ -60,9 +61,11 @@ class NodeRecord:
         role_in, role_out: How the first input's and the output's dims read (``"NCHW"``, ``"NHWC"``, ``None``).
         sources: For each input, the index in ``Conversion.records`` of the call that made it, ``-1`` for the
             model's input, ``None`` for a constant or an attribute (receptive fields follow these links).
-        node_1d: For a function or method call kept as it was (an elementwise call on maps only: a residual add,
-            a gate's multiply), the name of its node in the 1D graph, which `verify` runs on 1D and lifted inputs;
-            ``None`` otherwise.
+        node_1d: For a function or method call on maps only, the name of its node in the 1D graph, which
+            `verify` runs on the 1D inputs (``None``: the call is not checked on its own).
+        call_2d: For such a call that its converter rewrote (a mean over both spatial dims, a flatten, a permute),
+            the source call's own ``(args, kwargs)``, each input a `Slot`: `verify` runs the source's function with
+            them on the lifted inputs. ``None`` for a call kept as it was (its 1D node's arguments are the source's).
     """
 
     path: str
@@ -78,6 +81,34 @@ class NodeRecord:
     role_out: str | None = None
     sources: list[int | None] = field(default_factory=list)
     node_1d: str | None = None
+    call_2d: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Slot:
+    """The place of a call's ``index``-th input (``node.all_input_nodes`` order) in its arguments (`NodeRecord`)."""
+
+    index: int
+
+
+_LITERAL = (bool, int, float, str, type(None), torch.dtype, torch.device, torch.memory_format, torch.layout)
+
+
+def _template(node: fx.Node) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    r"""``node``'s arguments with its inputs as `Slot`\ s, or ``None`` when anything else in them is not a plain value
+    (a module, a function, a slice), which a replay could not be trusted with."""
+    slots = {n: Slot(i) for i, n in enumerate(node.all_input_nodes)}
+    mapped: Any = fx.map_arg((node.args, node.kwargs), slots.__getitem__)  # type: ignore[arg-type]
+    args, kwargs = mapped
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, (tuple, list)):
+            return all(plain(v) for v in value)
+        if isinstance(value, dict):
+            return all(plain(v) for v in value.values())
+        return isinstance(value, (Slot, *_LITERAL))
+
+    return (tuple(args), dict(kwargs)) if plain(args) and plain(kwargs) else None
 
 
 def channels_last(shape: Shape | None, role: str | None) -> tuple[int | None, ...]:
@@ -354,6 +385,7 @@ class _Builder:
         module_2d: nn.Module | None = None
         module_1d: nn.Module | None = None
         replay = False
+        call_2d: tuple[tuple[Any, ...], dict[str, Any]] | None = None
         flat = self.flat_from.get(inputs[0]) if inputs else None
         try:
             if node.op == "call_module":
@@ -392,15 +424,19 @@ class _Builder:
                 assert converter is not None  # _scan refused the graph otherwise
                 same = (node.target, args, kwargs)
                 target, args, kwargs = converter(ctx)
-                # NOTE: a call kept as it was, on maps only (no constant a converter may have reshaped), runs alike
-                # on lifted 2D inputs: verify replays it from the 1D graph
-                replay = (target, args, kwargs) == same and all(n in self.variable for n in inputs)
                 if node.op == "call_method" and isinstance(target, str):
                     new = self.graph.call_method(target, args, kwargs)
                     run = _method(target)
                 else:
                     new = self.graph.call_function(target, args, kwargs)
                     run = target
+                # NOTE: a call on maps only (no constant a converter may have reshaped) can be replayed by verify:
+                # the 1D node on 1D inputs, the source's function on lifted ones, with the source's own arguments
+                # when the converter rewrote them (and the 1D node reads the same inputs, in the same order)
+                replay = all(n in self.variable for n in inputs)
+                if replay and (target, args, kwargs) != same:
+                    call_2d = _template(node)
+                    replay = call_2d is not None and new.all_input_nodes == [self.env[n] for n in inputs]
         except ConversionError as exc:
             self.problems.extend(exc.problems or [Problem(_path(node), str(node.target), str(exc))])
             return
@@ -434,7 +470,12 @@ class _Builder:
         if isinstance(ctx, ModuleContext) and ctx.folded and not _has_weights(module_2d):
             self.folded.add(node)  # an activation before the first layer: its output is still folded
         roles = [self.roles.get(n) for n in inputs]
-        plan = self._plan(ctx, module_2d, module_1d, roles, (out_role or role, out_role), value, flat)
+        replay = replay and tensor_shape(value) is not None
+        specs = (LayerSpec(), LayerSpec(axes=1))
+        if isinstance(ctx, CallContext):
+            specs = (call_spec(ctx.target, ctx.args, ctx.kwargs), call_spec(new.target, new.args, new.kwargs, 1))
+        plan = self._plan(ctx, module_2d, module_1d, roles, (out_role or role, out_role), value, flat, replay, specs)
+        replayed = replay and _replayable(plan, roles, inputs_2d, inputs_1d)
         self.records.append(
             NodeRecord(
                 ctx.path,
@@ -449,7 +490,8 @@ class _Builder:
                 role_in=roles[0] if roles else None,
                 role_out=out_role,
                 sources=[self.made_by.get(n) for n in inputs],
-                node_1d=new.name if replay and _replayable(plan, roles, inputs_2d, inputs_1d) else None,
+                node_1d=new.name if replayed else None,
+                call_2d=call_2d if replayed else None,
             )
         )
         self.made_by[node] = len(self.records) - 1
@@ -463,10 +505,13 @@ class _Builder:
         out_roles: tuple[str | None, str | None],
         value: Any,
         flat: tuple[Shape, Shape] | None,
+        replay: bool = False,
+        specs: tuple[LayerSpec, LayerSpec] = (LayerSpec(), LayerSpec(axes=1)),
     ) -> LayerPlan:
         """The plan of one call: what it became, and the identity verification may rely on.
 
-        ``out_roles``: how the 2D and the 1D output's dims read.
+        ``out_roles``: how the 2D and the 1D output's dims read; ``replay``: a function call verify can replay;
+        ``specs``: a function call's windows before and after (`call_spec`: a pooling's, a pad's).
         """
         inputs_2d = [channels_last(s, r) for s, r in zip(ctx.inputs_2d, roles, strict=True)]
         inputs_1d = [channels_last(s, r) for s, r in zip(ctx.inputs_1d, roles, strict=True)]
@@ -478,13 +523,14 @@ class _Builder:
         claim = claim_for(
             self.layout,
             self.strategy,
-            spec_of(module_2d) if module_2d is not None else LayerSpec(),
-            spec_of(module_1d, 1) if module_1d is not None else LayerSpec(axes=1),
+            spec_of(module_2d) if module_2d is not None else specs[0],
+            spec_of(module_1d, 1) if module_1d is not None else specs[1],
             inputs_2d=inputs_2d,
             inputs_1d=inputs_1d,
             # NOTE: an elementwise call (a residual add, a gate's multiply) claims what its geometry gives, as a
-            # Keras Add layer does; a call that reshapes (view, flatten, mean) claims nothing on its own
-            is_layer=module_2d is not None or (ctx.output_2d is not None and ctx.output_2d in ctx.inputs_2d),
+            # Keras Add layer does, and so does a call verify can replay, which its converter rewrote by the lifted
+            # identity (a mean over both spatial dims, a flatten, a permute); any other call claims nothing
+            is_layer=module_2d is not None or replay or (ctx.output_2d is not None and ctx.output_2d in ctx.inputs_2d),
             weighted=weighted,
             flattened=flattened is not None,
             folded=folded,
@@ -593,11 +639,12 @@ class _Builder:
 
 
 def _replayable(plan: LayerPlan, roles: list[str | None], inputs_2d: list[Any], inputs_1d: list[Any]) -> bool:
-    """Whether verify can replay a call kept as it was: it claims an identity, and its inputs are all maps
-    ``(N, C, H, W)`` -> ``(N, C, L)`` or all tensors of one shape in both (vectors, gates of a kept shape)."""
+    """Whether verify can replay a call: it claims an identity, and its inputs are all maps ``(N, C, H, W)`` ->
+    ``(N, C, L)`` (or channels-last ``(N, H, W, C)`` -> ``(N, L, C)``), or all tensors of one shape in both
+    (vectors, gates of a kept shape)."""
     if plan.claim is None or plan.claim.identity == Identity.NONE or None in inputs_2d or None in inputs_1d:
         return False
-    if all(r == SPATIAL for r in roles):
+    if all(r in (SPATIAL, CHANNELS_LAST) for r in roles) and len(set(roles)) == 1:
         return all(len(a) == 4 and len(b) == 3 for a, b in zip(inputs_2d, inputs_1d, strict=True))
     return all(r is None for r in roles) and inputs_2d == inputs_1d and plan.shape_2d == plan.shape_1d
 
@@ -699,7 +746,7 @@ def orchestrate(
         keep_input=keep_input,
         example_input=tuple(x_2d.shape[1:]),
         records=[
-            dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out, node_1d=r.node_1d)
+            dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out, node_1d=r.node_1d, call_2d=r.call_2d)
             for r in builder.records
         ],
     )

@@ -14,7 +14,9 @@ along each axis, and its strides multiply, so the lifted check sees an input wid
 from __future__ import annotations
 
 import math
+from typing import Any
 
+import torch.nn.functional as F
 from torch import nn
 
 from ..core.geometry import LayerSpec, per_axis
@@ -111,3 +113,40 @@ def spec_of(module: nn.Module, axes: int = 2) -> LayerSpec:
     return LayerSpec(
         "conv", axes, kernel=spans, strides=strides, dilation=(1,) * axes, padding="same" if same else "valid"
     )
+
+
+#: Functions with a window, and the module torch writes the same window with (its first arguments alike).
+_CALL_MODULES: dict[Any, tuple[type[nn.Module], tuple[str, ...]]] = {
+    F.avg_pool2d: (nn.AvgPool2d, ("kernel_size", "stride", "padding")),
+    F.max_pool2d: (nn.MaxPool2d, ("kernel_size", "stride", "padding", "dilation")),
+    F.avg_pool1d: (nn.AvgPool1d, ("kernel_size", "stride", "padding")),
+    F.max_pool1d: (nn.MaxPool1d, ("kernel_size", "stride", "padding", "dilation")),
+    F.adaptive_avg_pool2d: (nn.AdaptiveAvgPool2d, ("output_size",)),
+    F.adaptive_max_pool2d: (nn.AdaptiveMaxPool2d, ("output_size",)),
+    F.adaptive_avg_pool1d: (nn.AdaptiveAvgPool1d, ("output_size",)),
+    F.adaptive_max_pool1d: (nn.AdaptiveMaxPool1d, ("output_size",)),
+}
+
+
+def call_spec(target: Any, args: tuple[Any, ...], kwargs: dict[str, Any], axes: int = 2) -> LayerSpec:
+    """What a function call does along its ``axes`` spatial axes, read as the module torch writes the same window
+    with (``F.max_pool2d(x, 3, 2, 1)`` is ``nn.MaxPool2d(3, 2, 1)``); ``F.pad`` as a zero padding. A call
+    without a window (an add, a mean, a view) has the empty spec.
+
+    >>> call_spec(F.max_pool2d, (None, 3, 2, 1), {}).pads
+    ((1, 1), (1, 1))
+    """
+    if target is F.pad:
+        pad = args[1] if len(args) > 1 else kwargs.get("pad")
+        if isinstance(pad, (tuple, list)) and len(pad) == 2 * axes and all(isinstance(p, int) for p in pad):
+            return _own_spec((nn.ZeroPad2d if axes == 2 else nn.ZeroPad1d)(tuple(pad)), axes) or LayerSpec(axes=axes)
+        return LayerSpec(axes=axes)
+    if target not in _CALL_MODULES:
+        return LayerSpec(axes=axes)
+    cls, names = _CALL_MODULES[target]
+    given = {name: value for name, value in zip(names, args[1:], strict=False)}
+    given.update({k: v for k, v in kwargs.items() if k in names})
+    try:
+        return _own_spec(cls(**given), axes) or LayerSpec(axes=axes)
+    except (TypeError, ValueError):  # arguments the module does not take: no window known
+        return LayerSpec(axes=axes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +77,9 @@ def qualified(target: Any) -> str:
         return f"Tensor.{target}"
     module = getattr(target, "__module__", None) or ""
     name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or repr(target)
+    if "<locals>" in name:  # a function made by a factory (F.max_pool2d is boolean_dispatch's fn): its public name
+        namespace = getattr(sys.modules.get(module), "__dict__", {})
+        name = next((key for key, value in namespace.items() if value is target), name)
     if name.startswith("_VariableFunctionsClass."):  # torch.roll, torch.conv2d, ...: C functions of `torch`
         module, name = "torch", name.split(".", 1)[1]
     if module in ("torch.nn.modules.conv", "torch.nn.modules.batchnorm") or module.startswith("torch.nn.modules"):

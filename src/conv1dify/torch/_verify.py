@@ -8,9 +8,11 @@ this module only moves axes across that border (torch holds maps channels first,
 first) and runs the modules. The reference is each 2D module itself, never conv1dify's weight maths, and the
 numbers come from the 1D module (an edited 1D module shows up as a ``mismatch``).
 
-A function or method call kept as it was, on maps only (a residual add, a gate's multiply), is checked too: its
-node in the 1D graph on the 1D inputs against the source's function, by the name its plan keeps, on the lifted
-inputs. Calls a converter rewrote (means, views, permutes) claim no identity and are not checked on their own.
+A function or method call on maps only is checked too: its node in the 1D graph on the 1D inputs against the
+source's function, by the name its plan keeps, on the lifted inputs. A call kept as it was (a residual add, a
+gate's multiply) is replayed with its 1D node's arguments; a call its converter rewrote (a mean over both spatial
+dims, a flatten, a permute) with the source call's own, which the plan's record keeps. Calls that read a constant
+(a layer scale) or a size computed in the forward are not checked on their own.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from torch import fx, nn
 from ..core.geometry import LayerSpec
 from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable, whole_claim
-from ._convert import SPATIAL, Conversion, as_root, channels_last, input_shape_1d, orchestrate, placement
+from ._convert import SPATIAL, Conversion, Slot, as_root, channels_last, input_shape_1d, orchestrate, placement
 from ._core import ConversionError, Layout, get_layout
-from ._geometry import spec_of
+from ._geometry import call_spec, spec_of
 from ._trace import modes_kept
 
 
@@ -43,6 +45,7 @@ class _View:
     role_in: str | None
     role_out: str | None
     node_1d: str | None = None  # a call verify replays from the 1D graph (`NodeRecord.node_1d`)
+    call_2d: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the source call's arguments, if rewritten
 
 
 def _to_torch(x: np.ndarray, role: str | None, flat_map: tuple[Any, ...] | None, dtype: torch.dtype) -> torch.Tensor:
@@ -117,32 +120,38 @@ class _Checker:
         return judge(base, claim, got, want, self.atol, self.rtol)
 
     def check_call(self, view: _View, module_1d: nn.Module) -> LayerCheck:
-        """A function or method call kept as it was, replayed from the 1D graph on 1D and on lifted inputs."""
+        """A function or method call on maps, replayed: its node in the 1D graph on the 1D inputs, the source's
+        function on the lifted inputs with the source's arguments (`NodeRecord.call_2d`, or the node's own)."""
         plan = view.plan
         base: dict[str, Any] = dict(
             path=plan.path, class_2d=plan.class_2d, class_1d=plan.class_2d, shape_2d=plan.shape_2d,
             shape_1d=plan.shape_1d,
         )  # fmt: skip
-        graph = getattr(module_1d, "graph", None)
-        node = next((n for n in graph.nodes if n.name == view.node_1d), None) if isinstance(graph, fx.Graph) else None
+        node = _node(module_1d, view.node_1d)
         if node is None:
             return LayerCheck(**base, identity="-", status=Status.MISMATCH, detail="no such call in the 1D module")
         done = settled(base, plan)
         if done is not None:
             return done
         assert plan.claim is not None
-        prepared = self.lifter.prepare(plan, LayerSpec())
+        source = _resolve(plan.class_2d)
+        spec = _call_spec(view, node)
+        prepared = self.lifter.prepare(plan, spec)
         if prepared is None:
             return unliftable(base, plan)
         try:
             # NOTE: the 2D side calls the source's function, by the name its plan keeps, not the 1D graph's target
-            call_2d, call_1d = _replay(node, _resolve(plan.class_2d)), _replay(node, node.target)
+            call_2d = _replay(node, source) if view.call_2d is None else _replay_source(view.call_2d, source)
+            call_1d = _replay(node, node.target)
             lifted = [_to_torch(x, view.role_in, None, _dtype(module_1d)) for x in prepared.lifted]
             xs = [_to_torch(x, view.role_in, None, _dtype(module_1d)) for x in prepared.xs]
             with torch.no_grad():
-                want_2d = _from_torch(call_2d(*lifted), view.role_out, None)
-                got = _from_torch(call_1d(*xs), view.role_out, None)
-            want = self.lifter.read(want_2d, got, plan, LayerSpec(), prepared)
+                # a map flattened to a vector (torch.flatten, a view) is read channels last, as the core reads it
+                want_2d = _from_torch(
+                    call_2d(*lifted), view.role_out, _flat_out(prepared.lifted[0], view.role_in, None)
+                )
+                got = _from_torch(call_1d(*xs), view.role_out, _flat_out(prepared.xs[0], view.role_in, None))
+            want = self.lifter.read(want_2d, got, plan, spec, prepared)
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
             return _unlined(base, plan.claim.identity, Status.APPROXIMATE, exc)
         return judge(base, plan.claim, got, want, self.atol, self.rtol)
@@ -163,8 +172,8 @@ class _Checker:
         lifter = self.lifter
         if lifter.dropped is None or planned.layout.folds:
             return LayerCheck(**base, identity="-", status=Status.APPROXIMATE, detail="needs layout height or width")
-        plans = [v.plan for v in planned.views if v.plan.claim is not None and v.plan.claim.identity != Identity.NONE]
-        specs = [spec_of(m) if p.names_1d and (m := _find(root_2d, p.path)) is not None else None for p in plans]
+        views = [v for v in planned.views if v.plan.claim is not None and v.plan.claim.identity != Identity.NONE]
+        plans, specs = [v.plan for v in views], [_whole_spec(v, root_2d, module_1d) for v in views]
         identity, claimed = whole_claim(planned.weights, lifter.dropped, plans, specs, checks)
         shape_2d, shape_1d = channels_last(planned.input_2d, SPATIAL), channels_last(planned.input_1d, SPATIAL)
         x = lifter.rng.normal(size=(2, *(int(d or 16) for d in shape_1d))).astype("float32")
@@ -203,6 +212,55 @@ def _replay(node: fx.Node, target: Any) -> Any:
         return target(*args, **kwargs)
 
     return call
+
+
+def _node(module_1d: nn.Module, name: str | None) -> fx.Node | None:
+    """The node of that name in the 1D module's graph."""
+    graph = getattr(module_1d, "graph", None)
+    return next((n for n in graph.nodes if n.name == name), None) if isinstance(graph, fx.Graph) and name else None
+
+
+def _whole_spec(view: _View, root_2d: nn.Module, module_1d: nn.Module) -> LayerSpec | None:
+    """The window of a module or of a replayed call (the whole-model claim looks for paddings of the dropped
+    axis), ``None`` when neither is found."""
+    if view.plan.names_1d:
+        module = _find(root_2d, view.plan.path)
+        return spec_of(module) if module is not None else None
+    node = _node(module_1d, view.node_1d)
+    return _call_spec(view, node) if node is not None else None
+
+
+def _call_spec(view: _View, node: fx.Node) -> LayerSpec:
+    """The window of a replayed call (a functional pooling's, a pad's), read from the source call's arguments."""
+    args, kwargs = view.call_2d if view.call_2d is not None else (node.args, node.kwargs)
+    try:
+        source = _resolve(view.plan.class_2d)
+    except (ImportError, AttributeError):
+        return LayerSpec()
+    return call_spec(source, tuple(args), dict(kwargs))
+
+
+def _replay_source(call: tuple[tuple[Any, ...], dict[str, Any]], target: Any) -> Any:
+    """``target`` (a function, or a method name) called with a source call's arguments (`NodeRecord.call_2d`), as
+    a function of its inputs' values."""
+    args, kwargs = call
+
+    def fill(value: Any, tensors: tuple[torch.Tensor, ...]) -> Any:
+        if isinstance(value, Slot):
+            return tensors[value.index]
+        if isinstance(value, (tuple, list)):
+            return type(value)(fill(v, tensors) for v in value)
+        if isinstance(value, dict):
+            return {k: fill(v, tensors) for k, v in value.items()}
+        return value
+
+    def run(*tensors: torch.Tensor) -> Any:
+        filled_args, filled_kwargs = fill(args, tensors), fill(kwargs, tensors)
+        if isinstance(target, str):
+            return getattr(filled_args[0], target)(*filled_args[1:], **filled_kwargs)
+        return target(*filled_args, **filled_kwargs)
+
+    return run
 
 
 def _resolve(name: str) -> Any:
@@ -354,7 +412,7 @@ class _Planned:
 
 
 def _of_conversion(conversion: Conversion) -> _Planned:
-    views = [_View(r.plan, r.role_in, r.role_out, r.node_1d) for r in conversion.records]
+    views = [_View(r.plan, r.role_in, r.role_out, r.node_1d, r.call_2d) for r in conversion.records]
     return _Planned(
         views, conversion.layout, conversion.weights, conversion.input_2d, conversion.input_1d, conversion.keep_input
     )
@@ -377,7 +435,7 @@ def _planned(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) 
                 "module_1d.meta['conv1dify']."
             )
         views = [
-            _View(LayerPlan.from_dict(r["plan"]), r["role_in"], r["role_out"], r.get("node_1d"))
+            _View(LayerPlan.from_dict(r["plan"]), r["role_in"], r["role_out"], r.get("node_1d"), r.get("call_2d"))
             for r in meta["records"]
         ]
         lay = get_layout(meta["layout"])
