@@ -141,7 +141,9 @@ class Rewritten(nn.Module):
         return torch.flatten(y, 1)
 
 
-REWRITTEN = ("Tensor.mean", "Tensor.permute", "torch.nn.functional.pad", "torch.nn.functional.max_pool2d", "torch.flatten")
+REWRITTEN = (
+    "Tensor.mean", "Tensor.permute", "torch.nn.functional.pad", "torch.nn.functional.max_pool2d", "torch.flatten",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("layout", ["width", "height"])
