@@ -46,7 +46,11 @@ def test_norm_free_block_under_width_is_the_middle_row_of_the_2d_block(stride):
     conversion = ct.orchestrate(block, example_input=(8, 12, 12), layout="width")
     assert_middle_row(block, conversion.module, torch.randn(3, 8, 12, dtype=torch.float64), 15, 1e-10)
     result = ct.verify(block, conversion, atol=1e-10, rtol=1e-10)
-    assert result.ok and result.counts["exact"] == len(result.checks) == 1
+    # the block as one module, then each module and call inside it under the block's path
+    block_check, *inner = result.checks
+    assert block_check.path == "0" and block_check.class_2d == "NormFreeBlock"
+    assert {"0.conv1", "0.conv2", "0.conv3", "0:add"} <= {c.path for c in inner}
+    assert result.ok and result.counts["exact"] == len(result.checks)
 
 
 def test_a_mismatch_inside_a_block_converted_whole_names_the_module_inside():
@@ -54,8 +58,9 @@ def test_a_mismatch_inside_a_block_converted_whole_names_the_module_inside():
     conversion = ct.orchestrate(block, example_input=(8, 12, 12), layout="width")
     with torch.no_grad():
         conversion.module.get_submodule("0.conv2").weight.add_(0.5)  # an edit inside the 1D block
-    (check,) = ct.verify(block, conversion).checks
-    assert check.status == "mismatch" and check.detail.startswith("inside the block: conv2 (ScaledStdConv2d, max abs")
+    check, *inner = ct.verify(block, conversion).checks
+    assert check.status == "mismatch" and check.detail.startswith("inside the block: 0.conv2 (ScaledStdConv2d, max abs")
+    assert [c.path for c in inner if c.status == "mismatch"] == ["0.conv2"]  # its own row says so too
 
 
 def test_norm_free_block_with_a_gate_over_padded_rows_is_claimed_approximate():
@@ -72,7 +77,7 @@ def test_norm_free_block_under_flatten_is_claimed_approximate_and_runs_in_train_
     block = norm_free_block(2)
     conversion = ct.orchestrate(block, example_input=(8, 8, 8), layout="flatten")
     result = ct.verify(block, conversion)
-    assert [c.status for c in result.checks] == ["approximate"]
+    assert result.checks[0].path == "0" and result.checks[0].status == "approximate"
     module = conversion.module.train()
     assert module(torch.randn(2, 8, 64)).shape == (2, 16, 16)
 

@@ -145,7 +145,7 @@ class Conversion:
         return self.input_2d if self.keep_input else self.input_1d
 
 
-def _floating_state(module: nn.Module) -> torch.Tensor | None:
+def floating_state(module: nn.Module) -> torch.Tensor | None:
     """The module's first floating parameter or buffer: where and in what dtype it runs (``None``: no state).
 
     NOTE: buffers too: a module whose only state is buffers (BlurPool2d's filter) runs in their dtype.
@@ -155,7 +155,7 @@ def _floating_state(module: nn.Module) -> torch.Tensor | None:
 
 def placement(module: nn.Module) -> tuple[torch.dtype, torch.device]:
     """The dtype and device inputs of ``module`` take: its floating state's, or float32 on the CPU."""
-    ref = _floating_state(module)
+    ref = floating_state(module)
     return (ref.dtype, ref.device) if ref is not None else (torch.float32, torch.device("cpu"))
 
 
@@ -252,7 +252,7 @@ def _set_submodule(root: nn.Module, path: str, module: nn.Module) -> None:
 
 def _like(module: nn.Module, new: nn.Module) -> nn.Module:
     """``new`` on the source module's device and floating dtype, in its train/eval mode."""
-    ref = _floating_state(module)
+    ref = floating_state(module)
     if ref is not None and any(
         t.is_floating_point() and (t.dtype, t.device) != (ref.dtype, ref.device)
         for t in [*new.parameters(), *new.buffers()]

@@ -31,7 +31,17 @@ from torch import fx, nn
 from ..core.geometry import LayerSpec
 from ..core.plan import Claim, Identity, LayerPlan, Status
 from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable, whole_claim
-from ._convert import SPATIAL, Conversion, Slot, as_root, channels_last, input_shape_1d, orchestrate, placement
+from ._convert import (
+    SPATIAL,
+    Conversion,
+    Slot,
+    as_root,
+    channels_last,
+    floating_state,
+    input_shape_1d,
+    orchestrate,
+    placement,
+)
 from ._core import ConversionError, Layout, get_layout
 from ._geometry import call_spec, spec_of
 from ._trace import modes_kept
@@ -81,9 +91,15 @@ def _flat_out(x: np.ndarray, role: str | None, flat_in: tuple[Any, ...] | None) 
 class _Checker:
     """Runs the 2D and 1D modules of each plan on lifted inputs."""
 
-    def __init__(self, layout: Layout, atol: float, rtol: float, seed: int) -> None:
+    def __init__(self, layout: Layout, atol: float, rtol: float, seed: int, dtype: torch.dtype) -> None:
         self.lifter = Lifter(layout, seed)
         self.atol, self.rtol = atol, rtol
+        self.dtype = dtype  # the model's: a module without state (a pooling) runs in it
+
+    def dtype_of(self, module: nn.Module) -> torch.dtype:
+        """The dtype ``module`` runs in: its state's, or the model's for a module without state."""
+        state = floating_state(module)
+        return state.dtype if state is not None else self.dtype
 
     def check(self, view: _View, module_2d: nn.Module | None, module_1d: nn.Module | None) -> LayerCheck:
         plan, claim = view.plan, view.plan.claim
@@ -107,8 +123,8 @@ class _Checker:
         # a vector read from a flattened map (a Linear after Flatten): torch flattens it channels first
         flat_2d, flat_1d = plan.flattened_from or (None, None)
         try:
-            lifted = [_to_torch(x, view.role_in, flat_2d, _dtype(module_2d)) for x in prepared.lifted]
-            xs = [_to_torch(x, view.role_in, flat_1d, _dtype(module_1d)) for x in prepared.xs]
+            lifted = [_to_torch(x, view.role_in, flat_2d, self.dtype_of(module_2d)) for x in prepared.lifted]
+            xs = [_to_torch(x, view.role_in, flat_1d, self.dtype_of(module_1d)) for x in prepared.xs]
             with torch.no_grad():
                 want_2d = _from_torch(
                     module_2d(*lifted), view.role_out, _flat_out(prepared.lifted[0], view.role_in, flat_2d)
@@ -355,7 +371,7 @@ def verify(
         planned = _of_conversion(conversion)
     else:
         planned = _planned(module_2d, module_1d, given)
-    checker = _Checker(planned.layout, atol, rtol, seed)
+    checker = _Checker(planned.layout, atol, rtol, seed, _dtype(module_2d))
     root = as_root(module_2d)
     with _evaluating(module_2d, module_1d):
         checks = _checks(checker, planned, root, module_1d)
@@ -364,33 +380,52 @@ def verify(
     return Verification(checks, str(planned.layout), planned.weights, atol, rtol)
 
 
-def _checks(checker: _Checker, planned: _Planned, root: nn.Module, module_1d: nn.Module) -> list[LayerCheck]:
-    """One check per module of the plans; a block converted whole that mismatches says which module inside does."""
+def _checks(
+    checker: _Checker, planned: _Planned, root: nn.Module, module_1d: nn.Module, prefix: str = ""
+) -> list[LayerCheck]:
+    """One check per module and replayed call of the plans; a block converted whole is followed by the checks of
+    the modules inside it, and says in its detail which of them mismatch when it does. ``prefix``: the path of
+    the block the plans are inside of."""
     checks: list[LayerCheck] = []
     seen: set[str] = set()
     for view in planned.views:
         if view.node_1d is not None:
-            checks.append(checker.check_call(view, module_1d))
+            checks.append(_under(prefix, checker.check_call(view, module_1d), call=True))
             continue
         if not view.plan.names_1d or view.plan.path in seen:
             continue  # a call changed by its converter (its plan claims nothing), or a module called twice
         seen.add(view.plan.path)
         block_2d, block_1d = _find(root, view.plan.path), _find(module_1d, view.plan.path)
-        check = checker.check(view, block_2d, block_1d)
-        if check.status == Status.MISMATCH and block_2d is not None and block_1d is not None:
-            check = _pinpointed(check, checker, block_2d, block_1d)
-        checks.append(check)
+        check = _under(prefix, checker.check(view, block_2d, block_1d), call=False)
+        inner = _inside(checker, check.path, block_2d, block_1d)
+        checks.append(_pinpointed(check, inner) if check.status == Status.MISMATCH else check)
+        checks.extend(inner)
     return checks
 
 
-def _pinpointed(check: LayerCheck, checker: _Checker, block_2d: nn.Module, block_1d: nn.Module) -> LayerCheck:
-    """A mismatching block converted whole (`converters._common.convert_nested` keeps its plans in the 1D block's
-    ``meta``): its own modules checked one by one, and the mismatching ones named in the block's detail."""
-    meta = getattr(block_1d, "meta", None)
-    if not isinstance(meta, dict) or not (meta.get("conv1dify") or {}).get("records"):
+def _under(prefix: str, check: LayerCheck, call: bool) -> LayerCheck:
+    """A check inside the block at ``prefix``, its path under the block's (``blk.conv``, ``blk.act:relu``,
+    ``blk:add`` for a call in the block's own forward)."""
+    if not prefix:
         return check
-    inner = _Checker(checker.lifter.layout, checker.atol, checker.rtol, 0)
-    found = [c for c in _checks(inner, _planned(block_2d, block_1d, {}), block_2d, block_1d) if c.status == "mismatch"]
+    return replace(check, path=f"{prefix}{':' if call and ':' not in check.path else '.'}{check.path}")
+
+
+def _inside(checker: _Checker, path: str, block_2d: nn.Module | None, block_1d: nn.Module | None) -> list[LayerCheck]:
+    """The checks of the modules and calls inside a block converted whole (`converters._common.convert_nested`
+    keeps its plans in the 1D block's ``meta``); empty for any other module."""
+    meta = getattr(block_1d, "meta", None)
+    if block_2d is None or block_1d is None or not isinstance(meta, dict):
+        return []
+    if not (meta.get("conv1dify") or {}).get("records"):
+        return []
+    inner = _Checker(checker.lifter.layout, checker.atol, checker.rtol, 0, checker.dtype_of(block_2d))
+    return _checks(inner, _planned(block_2d, block_1d, {}), block_2d, block_1d, prefix=path)
+
+
+def _pinpointed(check: LayerCheck, inner: list[LayerCheck]) -> LayerCheck:
+    """A mismatching block's check, naming in its detail the mismatching modules inside it."""
+    found = [c for c in inner if c.status == Status.MISMATCH]
     if not found:
         return check
     said = ", ".join(f"{c.path} ({c.class_2d}, max abs {c.max_abs or 0:.2g})" for c in found[:3])
