@@ -481,10 +481,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"figure": str(path), **inspection.totals}, indent=2))
     elif not args.quiet:
-        stdout_console().print(
-            f"wrote {path}: receptive field and feature-map length of {inspection.source} (2D) and "
-            f"{inspection.name} (1D), {len(inspection.rows)} layers"
-        )
+        stdout_console().print(f"wrote {path}: receptive field and feature-map length of {inspection.source} (2D) and "
+                        f"{inspection.name} (1D), {len(inspection.rows)} layers")
     return EXIT_OK
 
 

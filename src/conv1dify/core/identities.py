@@ -24,13 +24,8 @@ from .layout import Layout, folded_width
 from .plan import Claim, Identity
 
 # config key of a chosen 1D size -> the LayerSpec field holding the 2D value
-_SIZE_FIELDS = {
-    "kernel_size": "kernel",
-    "pool_size": "kernel",
-    "strides": "strides",
-    "dilation_rate": "dilation",
-    "size": "size",
-}
+_SIZE_FIELDS = {"kernel_size": "kernel", "pool_size": "kernel", "strides": "strides", "dilation_rate": "dilation",
+                "size": "size"}
 
 
 @dataclass(frozen=True)
@@ -198,12 +193,8 @@ def claim_for(
     if strategy == "center" and weighted:
         if row_plan(spec_2d, layout.dropped_axis or 0).holds:
             return Claim(Identity.ONE_ROW, True)
-        return Claim(
-            Identity.ONE_ROW,
-            False,
-            "the one-row image does not reach the kept tap (pooling over zeros, or "
-            "an even kernel dilated along the dropped axis)",
-        )
+        return Claim(Identity.ONE_ROW, False, "the one-row image does not reach the kept tap (pooling over zeros, or "
+                     "an even kernel dilated along the dropped axis)")
     # NOTE: a layer without weights (pooling, padding, activations) follows the `repeat` identity whatever the
     # weight strategy: identical rows pool, pad and activate to the same row.
     if strategy == "sum" or not weighted:

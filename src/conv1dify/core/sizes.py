@@ -49,7 +49,9 @@ def check_policy(policy: SizePolicy | None, layout: Layout) -> SizePolicy:
     return policy
 
 
-def _named_size(policy: str, layout: Layout, key: str, value: tuple[int, ...], config: Mapping[str, Any]) -> int:
+def _named_size(
+    policy: str, layout: Layout, key: str, value: tuple[int, ...], config: Mapping[str, Any]
+) -> int:
     if policy == "first":
         return int(value[0])
     if policy == "kept":

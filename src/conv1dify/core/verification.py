@@ -186,10 +186,8 @@ class Lifter:
         multi = len(plan.inputs_2d) > 1
         for shape_2d, shape_1d in zip(plan.inputs_2d, plan.inputs_1d, strict=True):
             shape = tuple(16 if d is None else d for d in shape_1d)
-            if (
-                identity == Identity.UNFLATTEN
-                and len(shape_2d) == 3
-                and (None in shape_2d or math.prod(shape) != math.prod(int(d or 0) for d in shape_2d))
+            if identity == Identity.UNFLATTEN and len(shape_2d) == 3 and (
+                None in shape_2d or math.prod(shape) != math.prod(int(d or 0) for d in shape_2d)
             ):
                 # NOTE: a `valid` window under `area` shortens the sequence by more than the 2D map loses, so
                 # the 1D map is no reshape of the 2D one and there is nothing to unflatten.

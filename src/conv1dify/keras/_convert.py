@@ -574,11 +574,8 @@ class _Rewriter:
         )
         declared = converted.claim
         if declared is not None:  # what the converter said wins: it knows its layer
-            claim = Claim(
-                declared.identity if declared.identity != Identity.NONE else claim.identity,
-                declared.exact,
-                declared.reason,
-            )
+            claim = Claim(declared.identity if declared.identity != Identity.NONE else claim.identity,
+                          declared.exact, declared.reason)
         fresh = converted.fresh
         return LayerRecord(
             op_path,
@@ -696,13 +693,8 @@ class _Rewriter:
             reason = str(exc).strip().splitlines()[0]
             if self.strict:
                 self.problems.append(
-                    Problem(
-                        ctx.path,
-                        type(op).__name__,
-                        "its weights cannot be carried over",
-                        {"weights": self.strategy},
-                        f"pass strict=False to keep fresh weights ({reason})",
-                    )
+                    Problem(ctx.path, type(op).__name__, "its weights cannot be carried over",
+                            {"weights": self.strategy}, f"pass strict=False to keep fresh weights ({reason})")
                 )
             return None, reason
         same_shapes = [tuple(w.shape) for w in target.weights] == [tuple(w.shape) for w in op.weights]

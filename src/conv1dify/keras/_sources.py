@@ -74,5 +74,7 @@ def load_source(
             model.load_weights(weights)
         except Exception as exc:
             first = _first_line(exc)
-            raise ConversionError(f"Cannot load 2D weights from {weights!r} into {model.name} ({first}).") from None
+            raise ConversionError(
+                f"Cannot load 2D weights from {weights!r} into {model.name} ({first})."
+            ) from None
     return model

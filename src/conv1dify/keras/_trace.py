@@ -115,7 +115,8 @@ def _reason(exc: BaseException) -> tuple[str, str]:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "KerasTensor cannot be used as input to a" in text or "KerasTensor is symbolic" in text:
         return (
-            "its call() passes a symbolic tensor to a raw backend function (or uses a weight not held as an attribute)",
+            "its call() passes a symbolic tensor to a raw backend function (or uses a weight not held as an "
+            "attribute)",
             "use keras.ops instead of backend calls in call(), or register a converter for this class",
         )
     if "cannot be used as a boolean" in text or "__bool__" in text or "iterate over a symbolic" in text:
@@ -123,10 +124,8 @@ def _reason(exc: BaseException) -> tuple[str, str]:
             "its call() branches or loops in Python on tensor values, which a graph cannot record",
             "use keras.ops.cond/where instead of Python `if` on tensors, or register a converter for this class",
         )
-    return (
-        f"its call() cannot run on symbolic inputs ({type(exc).__name__}: {text})",
-        "register a converter for this class",
-    )
+    return (f"its call() cannot run on symbolic inputs ({type(exc).__name__}: {text})",
+            "register a converter for this class")
 
 
 def trace_layer(
@@ -183,9 +182,8 @@ def trace_layer(
     weights = {} if weights is None else weights
     for attr, v in own:
         if id(v) not in weights:
-            weights[id(v)] = LayerWeight(
-                tuple(v.shape), v.trainable, variable=v, dtype=v.dtype, name=f"{layer.name}_{attr}"
-            )
+            weights[id(v)] = LayerWeight(tuple(v.shape), v.trainable, variable=v, dtype=v.dtype,
+                                         name=f"{layer.name}_{attr}")
     stand_ins = [weights[id(v)] for _, v in own]
     try:
         for (attr, _), stand_in in zip(own, stand_ins, strict=True):
@@ -197,10 +195,8 @@ def trace_layer(
         for attr, variable in own:
             object.__setattr__(layer, attr, variable)
     if not all(isinstance(t, keras.KerasTensor) for t in tree.flatten(outputs)):
-        raise TraceError(
-            "its call() returns values that are not tensors computed from its inputs",
-            "register a converter for this class",
-        )
+        raise TraceError("its call() returns values that are not tensors computed from its inputs",
+                         "register a converter for this class")
     model_inputs = [inputs[id(t)] for t in tensors]
     try:
         single = model_inputs[0] if len(model_inputs) == 1 else model_inputs
@@ -272,12 +268,8 @@ class _Expander:
                 op = node.operation
                 reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 self.problems.append(
-                    Problem(
-                        f"{path}/{op.name}",
-                        type(op).__name__,
-                        f"cannot be called again on its traced inputs ({reason})",
-                        fix="register a converter for the subclassed layer that holds it.",
-                    )
+                    Problem(f"{path}/{op.name}", type(op).__name__, f"cannot be called again on its traced inputs "
+                            f"({reason})", fix="register a converter for the subclassed layer that holds it.")
                 )
                 continue
             if out is None:

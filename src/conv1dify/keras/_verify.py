@@ -172,16 +172,8 @@ def check_plans(
             layers_1d = [_find(model_1d, [*nesting, name]) for name in plan.names_1d]
         except ValueError:
             checks.append(
-                LayerCheck(
-                    plan.path,
-                    plan.class_2d,
-                    "?",
-                    plan.shape_2d,
-                    plan.shape_1d,
-                    "-",
-                    Status.MISMATCH,
-                    detail="no such layer in the 1D model" if plan.class_2d else "no such layer",
-                )
+                LayerCheck(plan.path, plan.class_2d, "?", plan.shape_2d, plan.shape_1d, "-", Status.MISMATCH,
+                           detail="no such layer in the 1D model" if plan.class_2d else "no such layer")
             )
             continue
         checks.append(checker.check(plan, layer_2d, layers_1d))
@@ -244,13 +236,8 @@ def verify(
     given = {
         key: value
         for key, value in dict(
-            layout=layout,
-            sizes=sizes,
-            weights=weights,
-            input_length=input_length,
-            channels=channels,
-            keep_input=keep_input,
-            order=order,
+            layout=layout, sizes=sizes, weights=weights, input_length=input_length, channels=channels,
+            keep_input=keep_input, order=order,
         ).items()
         if value is not _UNSET
     }

@@ -147,10 +147,8 @@ def inspection_table(inspection: Inspection, verification: Any = None) -> Table:
     table.add_row(*_total_cells(inspection), *([_verdict(verification)] if verification else []), style="bold")
     root = inspection.source + "/"
     if inspection.warnings:
-        table.caption = (
-            (table.caption or "")
-            + "\nwarnings:\n"
-            + "\n".join(f"  [{w.kind}] {w.path.removeprefix(root)}: {escape(w.message)}" for w in inspection.warnings)
+        table.caption = (table.caption or "") + "\nwarnings:\n" + "\n".join(
+            f"  [{w.kind}] {w.path.removeprefix(root)}: {escape(w.message)}" for w in inspection.warnings
         )
     if verification is not None:
         table.caption = (table.caption or "") + "\n" + escape(_verification_line(verification))
@@ -286,9 +284,9 @@ def inspection_html(inspection: Inspection, verification: Any = None, *, figure:
     title = f"{inspection.source} \u2192 {inspection.name}"
     parts = [
         "<header>",
-        f'<p class="eyebrow">conv1dify {escape_html(_version())} report</p>',
+        f"<p class=\"eyebrow\">conv1dify {escape_html(_version())} report</p>",
         f"<h1>{escape_html(title)}</h1>",
-        f'<p class="options">{_html_options(inspection)}</p>',
+        f"<p class=\"options\">{_html_options(inspection)}</p>",
         "</header>",
         _html_summary(inspection, verification),
         _html_warnings(inspection),
@@ -342,13 +340,13 @@ def _html_summary(inspection: Inspection, verification: Any) -> str:
         html.append(
             f'<p class="verdict {verdict}"><strong>{escape_html(_verdict(verification))}</strong> '
             f"{escape_html(_verification_counts(verification))} "
-            f'<span class="muted">(atol={verification.atol:g}, rtol={verification.rtol:g})</span></p>'
+            f"<span class=\"muted\">(atol={verification.atol:g}, rtol={verification.rtol:g})</span></p>"
         )
     html.append('<dl class="cards">')
     for label, value, note in cards:
         html.append(
-            f'<div><dt>{escape_html(label)}</dt><dd class="value">{escape_html(value)}</dd>'
-            f'<dd class="note">{escape_html(note)}</dd></div>'
+            f"<div><dt>{escape_html(label)}</dt><dd class=\"value\">{escape_html(value)}</dd>"
+            f"<dd class=\"note\">{escape_html(note)}</dd></div>"
         )
     html += ["</dl>", "</section>"]
     return "\n".join(html)
@@ -442,7 +440,9 @@ def _html_layers(inspection: Inspection, verification: Any) -> str:
 
 
 def _html_row(cells: list[str], numeric: list[bool], css: str = "") -> str:
-    tds = "".join(f"<td{' class=num' if i < len(numeric) and numeric[i] else ''}>{c}</td>" for i, c in enumerate(cells))
+    tds = "".join(
+        f"<td{' class=num' if i < len(numeric) and numeric[i] else ''}>{c}</td>" for i, c in enumerate(cells)
+    )
     return f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>"
 
 
@@ -545,11 +545,7 @@ def write_report(path: Path, inspection: Inspection, verification: Any = None) -
 
 
 _STATUS_STYLE = {
-    "exact": "green",
-    "mismatch": "bold red",
-    "approximate": "yellow",
-    "fresh": "cyan",
-    "unchecked": "magenta",
+    "exact": "green", "mismatch": "bold red", "approximate": "yellow", "fresh": "cyan", "unchecked": "magenta"
 }
 
 

@@ -230,13 +230,9 @@ def warnings(inspection: Inspection, rf_factor: float) -> list[InspectWarning]:
                 if inspection.sizes != "area"
                 else "a callable size policy with larger kernels, or an axis layout, which keeps one axis whole"
             )
-            where = (
-                ""
-                if final[1] is worst[1]
-                else (
-                    f"; at {final[1].path.removeprefix(inspection.source + '/')}: {final[2][0]:g} -> {final[2][1]:g} "
-                    f"({final[0]:.1f}x)"
-                )
+            where = "" if final[1] is worst[1] else (
+                f"; at {final[1].path.removeprefix(inspection.source + '/')}: {final[2][0]:g} -> {final[2][1]:g} "
+                f"({final[0]:.1f}x)"
             )
             warnings.append(
                 InspectWarning(

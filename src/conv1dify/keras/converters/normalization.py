@@ -32,7 +32,9 @@ _SEQUENCE, _CHANNELS = 1, 2
 
 
 @register_converter(keras.layers.BatchNormalization)
-def batch_normalization(layer: keras.layers.BatchNormalization, ctx: LayerContext) -> keras.layers.BatchNormalization:
+def batch_normalization(
+    layer: keras.layers.BatchNormalization, ctx: LayerContext
+) -> keras.layers.BatchNormalization:
     """BatchNormalization over the channel axis (``-1`` or ResNet's hard-coded ``3``) -> ``axis=-1``.
 
     On ``fold``'s folded input ``(H, W*C)`` each folded channel ``w*C + c`` gets channel ``c``'s parameters
@@ -63,7 +65,9 @@ def _reduction_axes_1d(ctx: LayerContext, axes: Any, *, sums: bool = False) -> A
     received = {"axis": ctx.config_2d.get("axis", axes)}
     picked = {a % 4 for a in listed}
     if 0 in picked:
-        raise ctx.error("normalizes over the batch axis", received, "normalize over the channel and spatial axes only.")
+        raise ctx.error(
+            "normalizes over the batch axis", received, "normalize over the channel and spatial axes only."
+        )
     height, width, channels = 1 in picked, 2 in picked, 3 in picked
     layout = ctx.layout.name
     if layout == "flatten":
@@ -121,7 +125,9 @@ def layer_normalization(layer: keras.layers.Layer, ctx: LayerContext) -> keras.l
 
 
 @register_converter(keras.layers.UnitNormalization)
-def unit_normalization(layer: keras.layers.UnitNormalization, ctx: LayerContext) -> keras.layers.UnitNormalization:
+def unit_normalization(
+    layer: keras.layers.UnitNormalization, ctx: LayerContext
+) -> keras.layers.UnitNormalization:
     """UnitNormalization: an L2 norm over channels (``-1``) or over everything the 1D model keeps."""
     cfg = ctx.config
     if ctx.is_spatial:
@@ -130,7 +136,9 @@ def unit_normalization(layer: keras.layers.UnitNormalization, ctx: LayerContext)
 
 
 @register_converter(keras.layers.GroupNormalization)
-def group_normalization(layer: keras.layers.GroupNormalization, ctx: LayerContext) -> keras.layers.GroupNormalization:
+def group_normalization(
+    layer: keras.layers.GroupNormalization, ctx: LayerContext
+) -> keras.layers.GroupNormalization:
     """GroupNormalization over the channel axis: statistics over the sequence and each group's channels.
 
     On a ``fold`` input only ``groups=1`` converts: with more groups, a group of the ``W*C`` folded channels
@@ -177,12 +185,7 @@ def spectral_normalization(
         )
     # the wrapper's context (layout, shapes, weight strategy, ...) for the wrapped layer
     inner_ctx = dataclasses.replace(
-        ctx,
-        layer=inner,
-        path=f"{ctx.path}/{inner.name}",
-        config=inner.get_config(),
-        chosen={},
-        weights=None,
+        ctx, layer=inner, path=f"{ctx.path}/{inner.name}", config=inner.get_config(), chosen={}, weights=None,
         notes=[],
     )
     inner_1d = converter(inner, inner_ctx)

@@ -66,9 +66,8 @@ def _axis_1d(ctx: LayerContext, axes: list[int]) -> list[int]:
     """Map 2D feature-map axes (of a rank-4 tensor) to 1D axes; see the module docstring."""
     normalized = sorted({a % 4 for a in axes})
     if 0 in normalized:
-        raise ctx.error(
-            "reduces over the batch axis", {"axis": ctx.config_2d.get("axis")}, "reduce over feature axes only."
-        )
+        raise ctx.error("reduces over the batch axis", {"axis": ctx.config_2d.get("axis")},
+                        "reduce over feature axes only.")
     spatial = [a for a in normalized if a in (1, 2)]
     mapped: set[int] = set()
     if ctx.layout.kept_axis is None:
@@ -107,6 +106,6 @@ def _rewrite_axis(op: Any, ctx: LayerContext) -> Any:
     return type(op).from_config(cfg)
 
 
-register_converter(*_classes(_np, _AXIS_NUMPY), *_classes(_nn, _AXIS_NN), *_classes(_math, _REDUCTIONS_MATH))(
-    _rewrite_axis
-)
+register_converter(
+    *_classes(_np, _AXIS_NUMPY), *_classes(_nn, _AXIS_NN), *_classes(_math, _REDUCTIONS_MATH)
+)(_rewrite_axis)

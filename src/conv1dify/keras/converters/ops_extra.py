@@ -29,10 +29,8 @@ def _spatial_axis(ctx: LayerContext, axis: int, what: str) -> int:
         return 2
     if axis in (1, 2) and ctx.layout.kept_axis is not None and axis - 1 == ctx.layout.kept_axis:
         return 1
-    where = (
-        "the batch axis"
-        if axis == 0
-        else ("one axis of a flattened map" if ctx.layout.kept_axis is None else "the dropped spatial axis")
+    where = "the batch axis" if axis == 0 else (
+        "one axis of a flattened map" if ctx.layout.kept_axis is None else "the dropped spatial axis"
     )
     raise ctx.error(
         f"{what} along {where}, which the 1D tensor does not have",

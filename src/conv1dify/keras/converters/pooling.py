@@ -19,7 +19,9 @@ def max_pooling2d(layer: keras.layers.MaxPooling2D, ctx: LayerContext) -> keras.
 
 
 @register_converter(keras.layers.AveragePooling2D)
-def average_pooling2d(layer: keras.layers.AveragePooling2D, ctx: LayerContext) -> keras.layers.AveragePooling1D:
+def average_pooling2d(
+    layer: keras.layers.AveragePooling2D, ctx: LayerContext
+) -> keras.layers.AveragePooling1D:
     """AveragePooling2D -> AveragePooling1D: pool size and strides follow the size policy."""
     channels_last_config(ctx)
     _note_folded_width(ctx)
@@ -41,13 +43,17 @@ def _note_folded_width(ctx: LayerContext) -> None:
 
 
 @register_converter(keras.layers.GlobalMaxPooling2D)
-def global_max_pooling2d(layer: keras.layers.GlobalMaxPooling2D, ctx: LayerContext) -> Any:
+def global_max_pooling2d(
+    layer: keras.layers.GlobalMaxPooling2D, ctx: LayerContext
+) -> Any:
     """GlobalMaxPooling2D -> GlobalMaxPooling1D; ``keepdims`` gives ``(1, C)`` instead of ``(1, 1, C)``."""
     return _global(keras.layers.GlobalMaxPooling1D, layer, ctx)
 
 
 @register_converter(keras.layers.GlobalAveragePooling2D)
-def global_average_pooling2d(layer: keras.layers.GlobalAveragePooling2D, ctx: LayerContext) -> Any:
+def global_average_pooling2d(
+    layer: keras.layers.GlobalAveragePooling2D, ctx: LayerContext
+) -> Any:
     """GlobalAveragePooling2D -> GlobalAveragePooling1D; ``keepdims`` gives ``(1, C)``."""
     return _global(keras.layers.GlobalAveragePooling1D, layer, ctx)
 

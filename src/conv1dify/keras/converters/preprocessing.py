@@ -109,20 +109,14 @@ def _per_channel_1d(ctx: LayerContext, value: Any, key: str, what: str | None = 
 def _note_adaptation(ctx: LayerContext, what: str, channels_2d: int, channels_1d: int) -> None:
     w = ctx.folded_width
     if w is not None:
-        ctx.note(
-            f"{what}: the {channels_2d} per-channel values are tiled {w} times over the fold's W*C = "
-            f"{channels_1d} channels (exact)."
-        )
+        ctx.note(f"{what}: the {channels_2d} per-channel values are tiled {w} times over the fold's W*C = "
+                 f"{channels_1d} channels (exact).")
     elif channels_1d == 1:
-        ctx.note(
-            f"{what}: the 1D input has 1 channel and the 2D one {channels_2d}; the mean of the "
-            f"{channels_2d} per-channel values is used (an approximation)."
-        )
+        ctx.note(f"{what}: the 1D input has 1 channel and the 2D one {channels_2d}; the mean of the "
+                 f"{channels_2d} per-channel values is used (an approximation).")
     else:
-        ctx.note(
-            f"{what}: the 1D input has {channels_1d} channels and the 2D one {channels_2d}; the "
-            "per-channel values are repeated cyclically (an approximation)."
-        )
+        ctx.note(f"{what}: the 1D input has {channels_1d} channels and the 2D one {channels_2d}; the "
+                 "per-channel values are repeated cyclically (an approximation).")
 
 
 def _base_config(ctx: LayerContext) -> dict[str, Any]:
@@ -246,10 +240,8 @@ def _sized(layer: Any, ctx: LayerContext, crops: bool) -> keras.layers.Layer | l
                 "crop no more than the input size, or resize the data before the model.",
             )
         if isinstance(layer, keras.layers.RandomCrop) and length != size:
-            ctx.note(
-                f"RandomCrop crops the central {size} steps of the sequence; its training-time random "
-                "offset is dropped."
-            )
+            ctx.note(f"RandomCrop crops the central {size} steps of the sequence; its training-time random "
+                     "offset is dropped.")
     if length == size:
         return _identity(ctx, f"{name} leaves the 1D input unchanged: its {kept} is already {size}.")
     if not crops:
@@ -292,10 +284,8 @@ def random_flip(layer: keras.layers.RandomFlip, ctx: LayerContext) -> keras.laye
     kept, _ = _kept(ctx)
     kept_mode, dropped_mode = ("vertical", "horizontal") if kept == "height" else ("horizontal", "vertical")
     if kept_mode not in cfg["mode"]:
-        return _identity(
-            ctx,
-            f"RandomFlip flips only along the {_kept(ctx)[1]}, which the 1D signal does not have: an identity here.",
-        )
+        return _identity(ctx, f"RandomFlip flips only along the {_kept(ctx)[1]}, which the 1D signal does not "
+                              "have: an identity here.")
     if ctx.folded and dropped_mode in cfg["mode"]:
         ctx.note("RandomFlip: the flip along the width, folded into the 1D channels, is dropped.")
     cfg["mode"] = kept_mode
@@ -313,9 +303,8 @@ def _shift_or_zoom(layer: Any, ctx: LayerContext, what: str) -> keras.layers.Lay
     factor = cfg[kept] if cfg[kept] is not None else cfg["height_factor"]
     dropped_factor = cfg[dropped] if cfg[dropped] is not None else cfg["height_factor"]
     if _is_zero(factor):
-        return _identity(
-            ctx, f"{name} acts only along the {_kept(ctx)[1]}, which the 1D signal does not have: an identity here."
-        )
+        return _identity(ctx, f"{name} acts only along the {_kept(ctx)[1]}, which the 1D signal does not have: "
+                              "an identity here.")
     if ctx.folded and not _is_zero(dropped_factor):
         ctx.note(f"{name}: the {what} along the width, folded into the 1D channels, is dropped.")
     cfg[kept], cfg[dropped] = factor, 0.0
@@ -374,6 +363,5 @@ register_converter(*(getattr(keras.layers, name) for name in _DROPPED if hasattr
 @register_converter(keras.layers.MaxNumBoundingBoxes)
 def max_num_bounding_boxes(layer: keras.layers.MaxNumBoundingBoxes, ctx: LayerContext) -> keras.layers.Identity:
     """MaxNumBoundingBoxes pads or trims bounding boxes only; images pass through: Identity."""
-    return _identity(
-        ctx, "MaxNumBoundingBoxes only limits bounding boxes, which have no 1D meaning; images pass through unchanged."
-    )
+    return _identity(ctx, "MaxNumBoundingBoxes only limits bounding boxes, which have no 1D meaning; images "
+                          "pass through unchanged.")

@@ -61,11 +61,13 @@ def reshape(layer: keras.layers.Reshape, ctx: LayerContext) -> keras.layers.Resh
                 f"the target maps to the 1D shape {new} under the '{ctx.layout}' layout, "
                 f"which does not hold the {count_1d} elements of the 1D input {shape_1d}",
                 {"target_shape": tuple(cfg["target_shape"])},
-                "use layout='flatten' with sizes='area' (keeps element counts), or a target whose dropped axis is 1.",
+                "use layout='flatten' with sizes='area' (keeps element counts), or a target whose dropped "
+                "axis is 1.",
             )
     else:
         raise ctx.error(
-            f"reshapes a 2D feature map {shape_2d} into a sequence in a way the '{ctx.layout}' layout cannot follow",
+            f"reshapes a 2D feature map {shape_2d} into a sequence in a way the '{ctx.layout}' layout "
+            "cannot follow",
             {"target_shape": tuple(cfg["target_shape"])},
             "use layout='height' or 'fold' for a (H, W*C) hand-over, or register a converter for this layer.",
         )
@@ -261,7 +263,8 @@ def permute(layer: keras.layers.Permute, ctx: LayerContext) -> keras.layers.Laye
             "build the 2D model with a fixed input shape.",
         )
     raise ctx.error(
-        f"reorders the axes of a 2D feature map ({moved}), which needs the axis the '{ctx.layout}' layout drops",
+        f"reorders the axes of a 2D feature map ({moved}), which needs the axis the '{ctx.layout}' layout "
+        "drops",
         {"dims": dims},
         "use layout='flatten' (with a fixed input shape, any Permute converts exactly), or remove the Permute "
         "and pick the layout that keeps the axis you want as the sequence (layout='width' reads columns).",
