@@ -7,6 +7,7 @@ module that cannot run is reported against the 2D module that made it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -150,7 +151,7 @@ def floating_state(module: nn.Module) -> torch.Tensor | None:
 
     NOTE: buffers too: a module whose only state is buffers (BlurPool2d's filter) runs in their dtype.
     """
-    return next((t for t in [*module.parameters(), *module.buffers()] if t.is_floating_point()), None)
+    return next((t for t in itertools.chain(module.parameters(), module.buffers()) if t.is_floating_point()), None)
 
 
 def placement(module: nn.Module) -> tuple[torch.dtype, torch.device]:

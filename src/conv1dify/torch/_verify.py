@@ -159,8 +159,8 @@ class _Checker:
             # NOTE: the 2D side calls the source's function, by the name its plan keeps, not the 1D graph's target
             call_2d = _replay(node, source) if view.call_2d is None else _replay_source(view.call_2d, source)
             call_1d = _replay(node, node.target)
-            lifted = [_to_torch(x, view.role_in, None, _dtype(module_1d)) for x in prepared.lifted]
-            xs = [_to_torch(x, view.role_in, None, _dtype(module_1d)) for x in prepared.xs]
+            lifted = [_to_torch(x, view.role_in, None, self.dtype) for x in prepared.lifted]
+            xs = [_to_torch(x, view.role_in, None, self.dtype) for x in prepared.xs]
             with torch.no_grad():
                 # a map flattened to a vector (torch.flatten, a view) is read channels last, as the core reads it
                 want_2d = _from_torch(
