@@ -338,3 +338,28 @@ def test_copied_modules_are_independent_of_their_source():
     torch.testing.assert_close(copy_module(hooked)(x), torch.relu(x + 1))
     prelu = nn.PReLU(3)
     assert copy_module(prelu).weight.data_ptr() != prelu.weight.data_ptr()
+
+
+def test_the_trace_reads_parameters_as_fx_names_them():
+    from conv1dify.torch._trace import _Tracer
+
+    class Scaled(nn.Module):  # a layer scale read in the forward, a parameter shared under two names, a buffer
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 1)
+            self.gamma = nn.Parameter(torch.ones(4, 1, 1))
+            self.inner = nn.Module()
+            self.inner.gamma = self.gamma
+            self.register_buffer("shift", torch.zeros(4, 1, 1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            y = self.conv(x) * self.gamma + self.shift
+            return y * self.inner.gamma + self.gamma
+
+    def nodes(graph: torch.fx.Graph) -> list[tuple[str, str]]:
+        return [(n.op, str(n.target)) for n in graph.nodes]
+
+    module = Scaled()
+    ours = nodes(_Tracer().trace(module))
+    assert ours == nodes(torch.fx.Tracer().trace(module))
+    assert ours.count(("get_attr", "gamma")) == 1 and ("get_attr", "inner.gamma") not in ours

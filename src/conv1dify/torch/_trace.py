@@ -33,6 +33,25 @@ class _Tracer(fx.Tracer):
     def __init__(self) -> None:
         self.notrace_modules, functions = _timm_notrace()
         super().__init__(autowrap_functions=tuple(functions))
+        self._names: dict[int, tuple[str, bool]] | None = None  # id(tensor) -> (qualified name, is a parameter)
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+        """A parameter (or buffer) a forward reads becomes a ``get_attr`` node, as in fx's own `getattr`.
+
+        NOTE: fx finds the attribute's qualified name by walking every parameter of the root at each read, which
+        was a fifth of tracing a ConvNeXt (its layer scales); the names are looked up once per trace instead.
+        """
+        if not isinstance(attr_val, torch.Tensor):
+            return attr_val
+        if self._names is None:
+            self._names = {id(t): (n, False) for n, t in self.root.named_buffers()}
+            self._names.update({id(t): (n, True) for n, t in reversed(list(self.root.named_parameters()))})
+        name, parameter = self._names.get(id(attr_val), (None, False))
+        if name is None or not (parameter or self.proxy_buffer_attributes):
+            return attr_val
+        if name not in parameter_proxy_cache:
+            parameter_proxy_cache[name] = self.create_proxy("get_attr", name, (), {})
+        return parameter_proxy_cache[name]
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if get_converter(type(m)) is not None or type(m) in self.notrace_modules:
