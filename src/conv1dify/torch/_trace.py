@@ -44,8 +44,9 @@ class _Tracer(fx.Tracer):
         if not isinstance(attr_val, torch.Tensor):
             return attr_val
         if self._names is None:
+            # named_parameters() names a shared parameter once, by its first name, as fx does
             self._names = {id(t): (n, False) for n, t in self.root.named_buffers()}
-            self._names.update({id(t): (n, True) for n, t in reversed(list(self.root.named_parameters()))})
+            self._names.update({id(t): (n, True) for n, t in self.root.named_parameters()})
         name, parameter = self._names.get(id(attr_val), (None, False))
         if name is None or not (parameter or self.proxy_buffer_attributes):
             return attr_val

@@ -30,7 +30,7 @@ from torch import fx, nn
 
 from ..core.geometry import LayerSpec
 from ..core.plan import Claim, Identity, LayerPlan, Status
-from ..core.verification import LayerCheck, Lifter, Verification, judge, settled, unliftable, whole_claim
+from ..core.verification import LayerCheck, Lifter, Prepared, Verification, judge, settled, unliftable, whole_claim
 from ._convert import (
     SPATIAL,
     Conversion,
@@ -121,19 +121,9 @@ class _Checker:
         if prepared is None:
             return unliftable(base, plan)
         # a vector read from a flattened map (a Linear after Flatten): torch flattens it channels first
-        flat_2d, flat_1d = plan.flattened_from or (None, None)
-        try:
-            lifted = [_to_torch(x, view.role_in, flat_2d, self.dtype_of(module_2d)) for x in prepared.lifted]
-            xs = [_to_torch(x, view.role_in, flat_1d, self.dtype_of(module_1d)) for x in prepared.xs]
-            with torch.no_grad():
-                want_2d = _from_torch(
-                    module_2d(*lifted), view.role_out, _flat_out(prepared.lifted[0], view.role_in, flat_2d)
-                )
-                got = _from_torch(module_1d(*xs), view.role_out, _flat_out(prepared.xs[0], view.role_in, flat_1d))
-            want = self.lifter.read(want_2d, got, plan, spec, prepared)
-        except Exception as exc:  # the outputs cannot be lined up: no identity to check
-            return _unlined(base, claim.identity, Status.APPROXIMATE, exc)
-        return judge(base, claim, got, want, self.atol, self.rtol)
+        flat = plan.flattened_from or (None, None)
+        dtypes = (self.dtype_of(module_2d), self.dtype_of(module_1d))
+        return self._compare(base, view, spec, prepared, (module_2d, module_1d), dtypes, flat)
 
     def check_call(self, view: _View, module_1d: nn.Module) -> LayerCheck:
         """A function or method call on maps, replayed: its node in the 1D graph on the 1D inputs, the source's
@@ -150,27 +140,46 @@ class _Checker:
         if done is not None:
             return done
         assert plan.claim is not None
-        source = _resolve(plan.class_2d)
-        spec = _call_spec(view, node)
+        try:
+            source = _resolve(plan.class_2d)
+        except (ImportError, AttributeError) as exc:  # a function that moved since the conversion
+            return _unlined(base, plan.claim.identity, Status.APPROXIMATE, exc)
+        spec = _call_spec(view, node, source)
         prepared = self.lifter.prepare(plan, spec)
         if prepared is None:
             return unliftable(base, plan)
+        # NOTE: the 2D side calls the source's function, by the name its plan keeps, not the 1D graph's target
+        call_2d = _replay(node, source) if view.call_2d is None else _replay_source(view.call_2d, source)
+        runs = (call_2d, _replay(node, node.target))
+        return self._compare(base, view, spec, prepared, runs, (self.dtype, self.dtype), (None, None))
+
+    def _compare(
+        self,
+        base: dict[str, Any],
+        view: _View,
+        spec: LayerSpec,
+        prepared: Prepared,
+        runs: tuple[Any, Any],
+        dtypes: tuple[torch.dtype, torch.dtype],
+        flat: tuple[Any, Any],
+    ) -> LayerCheck:
+        """The 2D side of ``runs`` on the lifted inputs, the 1D side on the 1D inputs, and the 1D output judged
+        against the 2D output read back through the plan's identity. ``flat``: the maps a vector input was
+        flattened from (torch flattens channels first; a map flattened to a vector is read channels last)."""
+        claim = view.plan.claim
+        assert claim is not None
+        (run_2d, run_1d), (flat_2d, flat_1d) = runs, flat
         try:
-            # NOTE: the 2D side calls the source's function, by the name its plan keeps, not the 1D graph's target
-            call_2d = _replay(node, source) if view.call_2d is None else _replay_source(view.call_2d, source)
-            call_1d = _replay(node, node.target)
-            lifted = [_to_torch(x, view.role_in, None, self.dtype) for x in prepared.lifted]
-            xs = [_to_torch(x, view.role_in, None, self.dtype) for x in prepared.xs]
+            lifted = [_to_torch(x, view.role_in, flat_2d, dtypes[0]) for x in prepared.lifted]
+            xs = [_to_torch(x, view.role_in, flat_1d, dtypes[1]) for x in prepared.xs]
             with torch.no_grad():
-                # a map flattened to a vector (torch.flatten, a view) is read channels last, as the core reads it
-                want_2d = _from_torch(
-                    call_2d(*lifted), view.role_out, _flat_out(prepared.lifted[0], view.role_in, None)
-                )
-                got = _from_torch(call_1d(*xs), view.role_out, _flat_out(prepared.xs[0], view.role_in, None))
-            want = self.lifter.read(want_2d, got, plan, spec, prepared)
+                flat_out = _flat_out(prepared.lifted[0], view.role_in, flat_2d)
+                want_2d = _from_torch(run_2d(*lifted), view.role_out, flat_out)
+                got = _from_torch(run_1d(*xs), view.role_out, _flat_out(prepared.xs[0], view.role_in, flat_1d))
+            want = self.lifter.read(want_2d, got, view.plan, spec, prepared)
         except Exception as exc:  # the outputs cannot be lined up: no identity to check
-            return _unlined(base, plan.claim.identity, Status.APPROXIMATE, exc)
-        return judge(base, plan.claim, got, want, self.atol, self.rtol)
+            return _unlined(base, claim.identity, Status.APPROXIMATE, exc)
+        return judge(base, claim, got, want, self.atol, self.rtol)
 
     def whole(
         self, root_2d: nn.Module, module_1d: nn.Module, planned: _Planned, checks: list[LayerCheck]
@@ -243,16 +252,16 @@ def _whole_spec(view: _View, root_2d: nn.Module, module_1d: nn.Module) -> LayerS
         module = _find(root_2d, view.plan.path)
         return spec_of(module) if module is not None else None
     node = _node(module_1d, view.node_1d)
-    return _call_spec(view, node) if node is not None else None
-
-
-def _call_spec(view: _View, node: fx.Node) -> LayerSpec:
-    """The window of a replayed call (a functional pooling's, a pad's), read from the source call's arguments."""
-    args, kwargs = view.call_2d if view.call_2d is not None else (node.args, node.kwargs)
     try:
-        source = _resolve(view.plan.class_2d)
+        return _call_spec(view, node, _resolve(view.plan.class_2d)) if node is not None else None
     except (ImportError, AttributeError):
-        return LayerSpec()
+        return None
+
+
+def _call_spec(view: _View, node: fx.Node, source: Any) -> LayerSpec:
+    """The window of a replayed call to ``source`` (a functional pooling's, a pad's), read from the source call's
+    arguments."""
+    args, kwargs = view.call_2d if view.call_2d is not None else (node.args, node.kwargs)
     return call_spec(source, tuple(args), dict(kwargs))
 
 
