@@ -297,7 +297,7 @@ def test_keep_input_reads_the_images_the_source_read(layout):
     sequences = torch.from_numpy(to_1d(images.permute(0, 2, 3, 1).numpy(), layout)).transpose(1, 2)
     with torch.no_grad():
         torch.testing.assert_close(kept.module(images), plain(sequences.contiguous()))
-    assert kept.input_shape == (2, 3, 6, 8) and kept.module.meta["conv1dify"]["keep_input"] is True
+    assert kept.input_shape == (1, 3, 6, 8) and kept.module.meta["conv1dify"]["keep_input"] is True
 
 
 def test_keep_input_verifies_the_whole_model_on_lifted_images_and_saves(tmp_path):

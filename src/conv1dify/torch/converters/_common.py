@@ -12,7 +12,7 @@ from torch import nn
 
 from ...core.geometry import per_axis
 from .._geometry import spec_of
-from .._registry import ModuleContext
+from .._registry import ModuleContext, has_weights
 
 
 def padding_1d(ctx: Any, padding: Any, kernel: Any, dilation: Any, k_1d: int, d_1d: int) -> Any:
@@ -82,7 +82,7 @@ def carry(module: nn.Module, ctx: ModuleContext) -> nn.Module:
             reset = getattr(sub, "reset_parameters", None)
             if callable(reset):
                 reset()
-    elif any(True for _ in module.parameters()):
+    elif has_weights(module):
         ctx.weights = lambda: None  # the copy holds them already
     return new
 
@@ -101,7 +101,7 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
     shape_1d = ctx.inputs_1d[0] if ctx.inputs_1d else None
     assert shape is not None
     dtype, device = placement(module)
-    x = torch.randn((2, *shape[1:]), dtype=dtype, device=device)
+    x = torch.randn((1, *shape[1:]), dtype=dtype, device=device)
     # NOTE: a root whose class has a converter is converted as a leaf (by this very converter): the block is
     # traced as an instance of a subclass without one, which shares its children, parameters and buffers
     body: nn.Module = object.__new__(type(f"{type(module).__name__}Body", (type(module),), {}))
@@ -121,7 +121,7 @@ def convert_nested(module: nn.Module, ctx: ModuleContext, shape_2d: tuple[int, .
             str(exc).splitlines()[0],
             [Problem(f"{ctx.path}.{p.path}", p.cls, p.what, p.received, p.fix) for p in exc.problems],
         ) from None
-    if ctx.strategy is not None and any(True for _ in module.parameters()):
+    if ctx.strategy is not None and has_weights(module):
         ctx.weights = lambda: None  # the inner conversion carried them over
     inexact = []
     notes: dict[str, list[str]] = {}  # a note said once, with where inside it applies
