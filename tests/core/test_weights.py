@@ -186,7 +186,7 @@ def test_transforms_keep_dtype_and_do_not_touch_their_input():
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shape", [(16, 8, 3, 3), (12, 1, 3, 3), (8, 4, 7, 7), (8, 4, 1, 5), (8, 4, 5, 1)])
 def test_kernel_sum_of_a_kernel_stored_taps_last_adds_each_tap(shape, dtype):
-    # torch stores (out, in, kh, kw): the frontends pass it as a (kh, kw, in, out) view, summed by a matrix product
+    # torch stores (out, in, kh, kw): the torch frontend passes it as a (kh, kw, in, out) view, added tap by tap
     stored = RNG.normal(size=shape).astype(dtype)
     kernel = stored.transpose(2, 3, 1, 0)
     before = stored.copy()
@@ -201,6 +201,25 @@ def test_kernel_sum_of_a_kernel_stored_taps_last_adds_each_tap(shape, dtype):
     stored[0, 0, 0, 0] = np.inf  # an infinite weight stays in its own tap
     out = _weights.kernel_sum(stored.transpose(2, 3, 1, 0), 0)
     assert np.isinf(out[0, 0, 0]) and np.isfinite(out[1:, 0, 0]).all()
+
+
+@pytest.mark.parametrize("contiguous", [True, False], ids=["keras", "torch"])
+@pytest.mark.parametrize("dropped", [0, 1])
+def test_dense_map_after_flatten_reads_a_lifted_map_as_the_dense_reads_the_image(dropped, contiguous):
+    # the reference: the Dense on the image that repeats the 1D map along the dropped axis (float64 products);
+    # Keras holds the rows (h, w, c) contiguous, torch's Linear (out, c, h, w) is the same kernel seen as a view
+    h, w, c, out = 5, 4, 3, 6
+    stored = RNG.normal(size=(out, c, h, w))
+    kernel = np.ascontiguousarray(stored.transpose(2, 3, 1, 0)) if contiguous else stored.transpose(2, 3, 1, 0)
+    signal = RNG.normal(size=((w, h)[dropped], c))  # (L, C)
+    image = np.repeat(np.expand_dims(signal, dropped), (h, w)[dropped], axis=dropped)  # (h, w, c)
+    mapped = _weights.dense_map_after_flatten(kernel, dropped)
+    assert mapped.shape == (signal.shape[0], c, out)
+    np.testing.assert_allclose(
+        np.einsum("lc,lco->o", signal, mapped), np.einsum("hwc,hwco->o", image, kernel), rtol=1e-12
+    )
+    rows = _weights.dense_after_flatten(np.ascontiguousarray(kernel).reshape(-1, out), (h, w, c), dropped)
+    np.testing.assert_array_equal(rows, mapped.reshape(-1, out))
 
 
 @pytest.mark.parametrize("strategy", ["sum", "center"])

@@ -144,13 +144,16 @@ def test_the_source_is_never_changed():
         torch.testing.assert_close(value, before[key], rtol=0, atol=0)
 
 
-def test_linear_after_flatten_reads_the_summed_rows():
-    # no padding along the dropped height, so the whole net follows the `sum` identity through the flatten
-    net = nn.Sequential(nn.Conv2d(2, 3, (3, 3), padding=(0, 1)), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 7, 5))
-    net_1d = ct.convert(net, example_input=(2, 8, 7), layout="width")
-    x = torch.randn(2, 2, 7)
+@pytest.mark.parametrize("layout, dropped_size", [("width", 8), ("height", 7)])
+def test_linear_after_flatten_reads_the_summed_rows(layout, dropped_size):
+    # no padding along either axis, so the whole net follows the `sum` identity through the flatten, whichever
+    # axis is dropped (the Linear's weight is summed over rows (height) or over columns (width))
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 6 * 5, 5))
+    net_1d = ct.convert(net, example_input=(2, 8, 7), layout=layout)
+    x = torch.randn(2, 2, 15 - dropped_size)
     with torch.no_grad():
-        torch.testing.assert_close(net_1d(x), net(lift(x, "width", 8)), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(net_1d(x), net(lift(x, layout, dropped_size)), atol=1e-4, rtol=1e-4)
 
 
 def test_functional_ops_and_channels_last_blocks():

@@ -201,18 +201,32 @@ def dense_after_flatten(
     ``dropped=None`` (``flatten`` layout keeping the element count): the kernel rows follow the pixel
     order, ``order[p]`` being the row-major pixel at sequence position ``p`` (``None``: row-major, the same
     kernel). Otherwise the rows for the dropped axis are summed: the identity of ``sum`` carries through
-    Flatten for inputs constant along that axis.
+    Flatten for inputs constant along that axis. `dense_map_after_flatten` does it on the rows as a map.
     """
     h, w, c = shape_2d
     if kernel.shape[0] != h * w * c:
         raise NotImplementedError(
             f"the Dense kernel has {kernel.shape[0]} inputs, not the {h}x{w}x{c} = {h * w * c} of the map"
         )
+    mapped = dense_map_after_flatten(kernel.reshape(h, w, c, -1), dropped, order)
+    return mapped.reshape(-1, kernel.shape[-1])
+
+
+def dense_map_after_flatten(kernel: np.ndarray, dropped: int | None, order: np.ndarray | None = None) -> np.ndarray:
+    """`dense_after_flatten` on the kernel's rows laid out as the map they read: ``(H, W, C, out) -> (L, C, out)``.
+
+    The rows for the dropped axis are summed like a convolution's taps (`kernel_sum`, which adds them in
+    any memory order at memory speed: torch's ``Linear`` weight ``(out, C*H*W)`` is such a kernel seen
+    from the other end). Under ``flatten`` (``dropped=None``) the pixels follow ``order``.
+
+    >>> dense_map_after_flatten(np.ones((2, 3, 4, 5), "float32"), dropped=0).shape
+    (3, 4, 5)
+    """
     if dropped is None:
-        if order is None:
-            return kernel
-        return kernel.reshape(h * w, c, -1)[order].reshape(kernel.shape)
-    return kernel.reshape(h, w, c, -1).sum(axis=dropped, dtype=kernel.dtype).reshape(-1, kernel.shape[-1])
+        h, w, c, out = kernel.shape
+        rows = kernel.reshape(h * w, c, out)
+        return rows if order is None else rows[order]
+    return kernel_sum(kernel, dropped)
 
 
 def per_position(

@@ -12,7 +12,7 @@ import torch
 from ._core import (
     FOLD_SPREAD,
     adapt_channels,
-    dense_after_flatten,
+    dense_map_after_flatten,
     kernel_1d,
     kernel_over_folded,
     order_indices,
@@ -91,15 +91,17 @@ def _pads_nothing_along(module: torch.nn.Module, axis: int) -> bool:
 def linear_after_flatten(ctx: ModuleContext, weight: torch.Tensor) -> torch.Tensor:
     """A Linear weight ``(out, C*H*W)`` reading a flattened ``(C, H, W)`` map, for the flattened ``(C, L)`` map.
 
-    torch flattens channels first, the core's `dense_after_flatten` takes rows in ``(h, w, c)`` order: the rows
-    are reordered in, transformed, and reordered out.
+    The core's `dense_map_after_flatten` reads the weight as the map its rows read, ``(H, W, C, out)``: a view of
+    torch's memory, like a conv kernel's. Its result ``(L, C, out)`` is torch's ``(out, C*L)`` seen the same way.
+    NOTE: reshaping to the core's ``(H*W*C, out)`` rows instead copied VGG-16's 100 M weights four times, 1.3 s.
     """
     assert ctx.flattened_from is not None
     (c, h, w), (c_1d, length) = ctx.flattened_from
-    kernel = _numpy(weight).T.reshape(c, h, w, -1).transpose(1, 2, 0, 3).reshape(h * w * c, -1)
+    kernel = _numpy(weight).reshape(-1, c, h, w).transpose(2, 3, 1, 0)
     order = None if ctx.layout.order == "row" else order_indices(ctx.layout.order, h, w)
-    out = dense_after_flatten(kernel, (h, w, c), ctx.layout.dropped_axis, order)
-    if out.shape[0] != length * c_1d:
-        raise NotImplementedError(f"the map has {length * c_1d} values in 1D, the mapped kernel reads {out.shape[0]}")
-    out = out.reshape(length, c_1d, -1).transpose(1, 0, 2).reshape(c_1d * length, -1)
-    return _tensor(out.T, weight)
+    out = dense_map_after_flatten(kernel, ctx.layout.dropped_axis, order)
+    if out.shape[0] * out.shape[1] != length * c_1d:
+        raise NotImplementedError(
+            f"the map has {length * c_1d} values in 1D, the mapped kernel reads {out.shape[0] * out.shape[1]}"
+        )
+    return _tensor(out.reshape(length, c_1d, -1).transpose(2, 1, 0).reshape(-1, c_1d * length), weight)
