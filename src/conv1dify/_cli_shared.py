@@ -36,6 +36,16 @@ def check_extra_outputs(args: argparse.Namespace) -> None:
             raise UsageError(f"the folder of {flag} does not exist. Received: {flag} {value!r}")
 
 
+def check_output(path: Path, force: bool, flag: str = "-o", suffix: str | None = ".keras") -> None:
+    """An output path that can be written (`output_problem`), refused before any work. ``suffix=None``: the
+    caller checks it (a format read from the suffix)."""
+    from ._files import output_problem
+
+    problem = output_problem(path, suffix, force, f"{flag} {str(path)!r}")
+    if problem:
+        raise UsageError(problem)
+
+
 def check_sequence_layout(args: argparse.Namespace) -> None:
     """Sequence options without a layout: refuse rather than read a sensor window as a flattened image.
 

@@ -20,6 +20,7 @@ from ._cli_shared import (
     EXIT_USAGE,
     UsageError,
     check_extra_outputs,
+    check_output,
     check_sequence_layout,
     conversion_options,
     given_options,
@@ -338,20 +339,12 @@ def _import_keras() -> None:
             os.close(saved)
 
 
-def _check_output(path: Path, force: bool, flag: str = "-o", suffix: str | None = ".keras") -> None:
-    from ._files import output_problem
-
-    problem = output_problem(path, suffix, force, f"{flag} {str(path)!r}")
-    if problem:
-        raise UsageError(problem)
-
-
 def _check_save_2d(args: argparse.Namespace, out: Path) -> Path | None:
     """``--save-2d``: a new .keras file, not the 1D output and not SOURCE itself."""
     if args.save_2d is None:
         return None
     path = Path(args.save_2d)
-    _check_output(path, args.force, "--save-2d")
+    check_output(path, args.force, "--save-2d")
     if path.resolve() == out.resolve():
         raise UsageError(f"--save-2d and -o name the same file. Received: {args.save_2d!r}. Fix: two file names.")
     if Path(args.source).exists() and path.resolve() == Path(args.source).resolve():
@@ -430,7 +423,7 @@ def _cmd_convert(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     out = Path(args.output)
-    _check_output(out, args.force)
+    check_output(out, args.force)
     source_2d = _check_save_2d(args, out)
     check_extra_outputs(args)
     console = Console(stderr=True)
@@ -705,7 +698,7 @@ def _export_converted(
     if not args.export:
         return {}, [], EXIT_OK
     out = Path(args.export)
-    _check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
+    check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
     result = _run_export(model_1d, out, {"atol": args.atol, "rtol": args.rtol}, console, progress)
     worst = max(result.checks, key=lambda c: c.max_abs)
     verdict = "matches" if result.ok else "DOES NOT MATCH"
@@ -720,7 +713,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     out = Path(args.output)
-    _check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
+    check_output(out, args.force, suffix=None)  # the suffix is the format (_export_path)
     if args.int8 and not args.calibration:
         raise UsageError("--int8 needs representative inputs. Fix: pass --calibration DATA.npy (a few hundred).")
     if args.calibration and not args.int8:

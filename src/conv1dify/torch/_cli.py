@@ -16,8 +16,8 @@ import torch
 from .._cli_shared import (
     EXIT_MISMATCH,
     EXIT_OK,
-    UsageError,
     check_extra_outputs,
+    check_output,
     check_sequence_layout,
     conversion_options,
     given_options,
@@ -28,7 +28,6 @@ from .._cli_shared import (
     verification_exit,
 )
 from .._errors import ConversionError
-from .._files import output_problem
 from ._convert import Conversion, orchestrate, placement
 from ._save import SUFFIX, check_archive, conversion_record, load, save
 from ._sources import build_source
@@ -72,9 +71,7 @@ def _refuse_keras_only(args: argparse.Namespace) -> None:
 
 def _convert(args: argparse.Namespace, console: Any, progress: bool) -> int:
     out = Path(args.output)
-    problem = output_problem(out, SUFFIX, args.force, f"-o {str(out)!r}")  # before any work
-    if problem:
-        raise UsageError(problem)
+    check_output(out, args.force, suffix=SUFFIX)  # before any work
     check_extra_outputs(args)
     model, conversion = _converted(args, console, progress)
     verification = _verified(args, model, conversion, console, progress)
