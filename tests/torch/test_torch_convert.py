@@ -144,6 +144,21 @@ def test_the_source_is_never_changed():
         torch.testing.assert_close(value, before[key], rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("layout", ["width", "flatten"])
+def test_the_1d_weights_share_no_memory_with_the_2d_module(layout):
+    # a mapped kernel becomes the 1D weight's memory when it is a fresh array; under flatten the core hands a
+    # Linear after Flatten the 2D weight itself (the rows keep their order), which must be copied, not adopted
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 1), nn.Conv2d(4, 4, 3, padding=1), nn.Flatten(), nn.Linear(4 * 5 * 6, 3))
+    before = {k: v.clone() for k, v in net.state_dict().items()}
+    net_1d = ct.convert(net, example_input=(3, 5, 6), layout=layout)
+    with torch.no_grad():
+        for weight in net_1d.parameters():
+            weight.add_(1.0)
+    for key, value in net.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
 @pytest.mark.parametrize("layout, dropped_size", [("width", 8), ("height", 7)])
 def test_linear_after_flatten_reads_the_summed_rows(layout, dropped_size):
     # no padding along either axis, so the whole net follows the `sum` identity through the flatten, whichever

