@@ -32,7 +32,16 @@ from ._core import (
     resolve_strategy,
 )
 from ._geometry import call_spec, spec_of
-from ._registry import CallContext, ModuleContext, Shape, get_converter, has_weights, qualified, tensor_shape
+from ._registry import (
+    CallContext,
+    ModuleContext,
+    Shape,
+    get_converter,
+    has_weights,
+    qualified,
+    state_tensors,
+    tensor_shape,
+)
 from ._trace import modes_kept, propagate_shapes, trace
 from .modules import LayoutTransform
 
@@ -151,7 +160,8 @@ def floating_state(module: nn.Module) -> torch.Tensor | None:
 
     NOTE: buffers too: a module whose only state is buffers (BlurPool2d's filter) runs in their dtype.
     """
-    return next((t for t in itertools.chain(module.parameters(), module.buffers()) if t.is_floating_point()), None)
+    tensors = itertools.chain(state_tensors(module, "_parameters"), state_tensors(module, "_buffers"))
+    return next((t for t in tensors if t.is_floating_point()), None)
 
 
 def placement(module: nn.Module) -> tuple[torch.dtype, torch.device]:
@@ -266,7 +276,7 @@ def _like(module: nn.Module, new: nn.Module) -> nn.Module:
     ref = floating_state(module)
     if ref is not None and any(
         t.is_floating_point() and (t.dtype, t.device) != (ref.dtype, ref.device)
-        for t in [*new.parameters(), *new.buffers()]
+        for t in itertools.chain(state_tensors(new, "_parameters"), state_tensors(new, "_buffers"))
     ):
         new = new.to(device=ref.device, dtype=ref.dtype)
     return new.train(module.training)
