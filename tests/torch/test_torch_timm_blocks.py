@@ -154,6 +154,23 @@ def test_blur_pool_is_the_middle_row_of_the_2d_blur(filt_size, stride, pad_mode,
     assert not any(name == "filt" for name, _ in conversion.module.named_buffers())  # only the mapped filter
 
 
+def test_a_fixed_filter_read_again_after_its_mapped_conv_stays_in_the_1d_module():
+    # the mapped F.conv2d no longer reads `filt`, the scale after it still does (one get_attr node for both: fx
+    # reads a parameter once per trace), so the 1D module keeps it; only an attribute nothing reads is dropped
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.filt = nn.Parameter(torch.rand(4, 1, 3, 3, dtype=torch.float64))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.nn.functional.conv2d(x, self.filt, padding=(0, 1), groups=4) * self.filt.mean()
+
+    net = Scaled()
+    conversion = ct.orchestrate(net, example_input=(4, 9, 12), layout="width")
+    assert "filt" in dict(conversion.module.named_parameters())
+    assert_middle_row(net, conversion.module, torch.randn(2, 4, 12, dtype=torch.float64), 9, 1e-12)
+
+
 def test_a_conv2d_call_with_a_weight_made_from_the_input_is_refused():
     class Dynamic(nn.Module):
         def forward(self, x: torch.Tensor) -> torch.Tensor:
