@@ -167,6 +167,42 @@ def test_calls_a_converter_rewrote_are_checked_with_the_source_arguments(layout)
     assert [c.class_2d for c in ct.verify(net, conversion).mismatches] == ["torch.nn.functional.max_pool2d"]
 
 
+class Scaled(nn.Module):
+    """A conv, then ConvNeXt's layer scale ``x.mul(gamma.reshape(1, -1, 1, 1))``, a per-channel shift, and a mask
+    that differs from one position to the next along the kept axis (``mask``: its shape)."""
+
+    def __init__(self, mask: tuple[int, ...]) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4, 6, 3, padding=1)
+        self.gamma = nn.Parameter(torch.rand(6) + 0.5)
+        self.beta = nn.Parameter(torch.randn(6))
+        self.mask = nn.Parameter(torch.rand(mask))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x).mul(self.gamma.reshape(1, -1, 1, 1)) + self.beta.view(1, -1, 1, 1)
+        return y, y * self.mask
+
+
+@pytest.mark.parametrize("layout", ["width", "height"])
+def test_calls_reading_a_per_channel_constant_are_checked_with_each_side_s_constant(layout):
+    torch.manual_seed(0)
+    net = Scaled((1, 1, 1, 10) if layout == "width" else (1, 1, 10, 1)).double().eval()
+    conversion = ct.orchestrate(net, example_input=(4, 10, 10), layout=layout)
+    records = {r.target: r for r in conversion.records if r.module_2d is None}
+    scale, shift, mask = records["Tensor.mul"], records["operator.add"], records["operator.mul"]
+    assert scale.node_1d and shift.node_1d and scale.constants and shift.constants
+    # the source's constant is made again from the source module: the parameter, then the call on it
+    assert scale.constants[1][:2] == ("call", "call_method") and scale.constants[1][4] == [("attr", "gamma")]
+    assert mask.node_1d is None  # a constant that differs along the map: the lifted identity does not hold
+    result = ct.verify(net, conversion, atol=1e-10, rtol=1e-10)
+    checked = {c.class_2d: c.status for c in result.checks}
+    assert checked["Tensor.mul"] == checked["operator.add"] == "exact", checked
+    # a layer scale edited in the 1D module is a mismatch at the call that reads it, not only in the whole model
+    with torch.no_grad():
+        conversion.module.gamma.mul_(1.5)
+    assert "Tensor.mul" in [c.class_2d for c in ct.verify(net, conversion).mismatches]
+
+
 class Padded(nn.Module):
     """Valid convolutions around a functional pad: only the pad reaches the dropped axis' borders."""
 

@@ -76,6 +76,9 @@ class NodeRecord:
         call_2d: For such a call that its converter rewrote (a mean over both spatial dims, a flatten, a permute),
             the source call's own ``(args, kwargs)``, each input a `Slot`: `verify` runs the source's function with
             them on the lifted inputs. ``None`` for a call kept as it was (its 1D node's arguments are the source's).
+        constants: For such a call that also reads constants (a per-channel layer scale), each one's recipe by
+            input index (`_recipe`): `verify` makes the 2D constant from the source module, and reads the 1D one
+            from the 1D graph. ``None`` for a call on maps only.
     """
 
     path: str
@@ -92,6 +95,7 @@ class NodeRecord:
     sources: list[int | None] = field(default_factory=list)
     node_1d: str | None = None
     call_2d: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+    constants: dict[int, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -409,6 +413,7 @@ class _Builder:
         module_1d: nn.Module | None = None
         replay = False
         call_2d: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        recipes: dict[int, Any] | None = None
         flat = self.flat_from.get(inputs[0]) if inputs else None
         try:
             if node.op == "call_module":
@@ -453,10 +458,12 @@ class _Builder:
                 else:
                     new = self.graph.call_function(target, args, kwargs)
                     run = target
-                # NOTE: a call on maps only (no constant a converter may have reshaped) can be replayed by verify:
-                # the 1D node on 1D inputs, the source's function on lifted ones, with the source's own arguments
-                # when the converter rewrote them (and the 1D node reads the same inputs, in the same order)
-                replay = all(n in self.variable for n in inputs)
+                # NOTE: a call on maps can be replayed by verify: the 1D node on 1D inputs, the source's function
+                # on lifted ones, with the source's own arguments when the converter rewrote them (and the 1D node
+                # reads the same inputs, in the same order). A constant it also reads (a per-channel layer scale)
+                # comes from each module: the 1D graph's, and the source's by its recipe (`_recipe`).
+                recipes = self._constants(inputs)
+                replay = recipes is not None
                 if replay and (target, args, kwargs) != same:
                     call_2d = _template(node)
                     replay = call_2d is not None and new.all_input_nodes == [self.env[n] for n in inputs]
@@ -498,7 +505,10 @@ class _Builder:
         if isinstance(ctx, CallContext):
             specs = (call_spec(ctx.target, ctx.args, ctx.kwargs), call_spec(new.target, new.args, new.kwargs, 1))
         plan = self._plan(ctx, module_2d, module_1d, roles, (out_role or role, out_role), value, flat, replay, specs)
-        replayed = replay and _replayable(plan, roles, inputs_2d, inputs_1d)
+        maps = [i for i in range(len(inputs)) if i not in (recipes or {})]
+        replayed = replay and _replayable(
+            plan, [roles[i] for i in maps], [inputs_2d[i] for i in maps], [inputs_1d[i] for i in maps]
+        )
         self.records.append(
             NodeRecord(
                 ctx.path,
@@ -515,9 +525,29 @@ class _Builder:
                 sources=[self.made_by.get(n) for n in inputs],
                 node_1d=new.name if replayed else None,
                 call_2d=call_2d if replayed else None,
+                constants=(recipes or None) if replayed else None,
             )
         )
         self.made_by[node] = len(self.records) - 1
+
+    def _constants(self, inputs: list[fx.Node]) -> dict[int, Any] | None:
+        """The recipe (`_recipe`) of each constant input of a call on maps, by input index: ``{}`` for a call on maps
+        only; ``None`` when it cannot be replayed: its first input is a constant, or a constant has no recipe or
+        differs from one position of the map to another (only a value the same at every position, a per-channel
+        scale or a scalar, leaves the lifted identity intact)."""
+        if all(n in self.variable for n in inputs):
+            return {}
+        if inputs[0] not in self.variable:
+            return None
+        recipes: dict[int, Any] = {}
+        for i, n in enumerate(inputs):
+            if n in self.variable:
+                continue
+            shape, recipe = tensor_shape(self.values_2d.get(n.name)), _recipe(n)
+            if shape is None or recipe is None or not _same_at_every_position(shape, self.roles.get(inputs[0])):
+                return None
+            recipes[i] = recipe
+        return recipes
 
     def _plan(
         self,
@@ -672,6 +702,34 @@ def _replayable(plan: LayerPlan, roles: list[str | None], inputs_2d: list[Any], 
     return all(r is None for r in roles) and inputs_2d == inputs_1d and plan.shape_2d == plan.shape_1d
 
 
+def _recipe(node: fx.Node) -> tuple[Any, ...] | None:
+    """How a constant of the traced graph is made from the source module, for `verify` to make it again:
+    ``("attr", path)``, or ``("call", op, target, (args, kwargs), [recipes of its inputs])`` with each input a
+    `Slot`; ``None`` when it reads anything else (the model's input, a value that is not plain)."""
+    if node.op == "get_attr":
+        return ("attr", str(node.target))
+    if node.op not in ("call_function", "call_method"):
+        return None
+    template = _template(node)
+    inputs = [_recipe(n) for n in node.all_input_nodes]
+    if template is None or None in inputs:
+        return None
+    return ("call", node.op, qualified(node.target) if node.op == "call_function" else node.target, template, inputs)
+
+
+def _same_at_every_position(shape: Shape, role: str | None) -> bool:
+    """Whether a tensor of ``shape``, broadcast against a map whose dims read as ``role``, holds one value for all
+    its positions: ``(C, 1, 1)`` against ``(N, C, H, W)``, ``(C,)`` against ``(N, H, W, C)``; any against a
+    vector ``(N, C)``, which has no positions."""
+    if role is None:
+        return True
+    if len(shape) > 4:
+        return False
+    if role == CHANNELS_LAST:
+        return all(d == 1 for d in shape[:-1])
+    return all(d == 1 for d in shape[-2:]) if len(shape) >= 2 else math.prod(shape) == 1
+
+
 def _method(name: str) -> Callable[..., Any]:
     def call(self: Any, *args: Any, **kwargs: Any) -> Any:
         return getattr(self, name)(*args, **kwargs)
@@ -765,7 +823,14 @@ def orchestrate(
         keep_input=keep_input,
         example_input=tuple(x_2d.shape[1:]),
         records=[
-            dict(plan=r.plan.to_dict(), role_in=r.role_in, role_out=r.role_out, node_1d=r.node_1d, call_2d=r.call_2d)
+            dict(
+                plan=r.plan.to_dict(),
+                role_in=r.role_in,
+                role_out=r.role_out,
+                node_1d=r.node_1d,
+                call_2d=r.call_2d,
+                constants=r.constants,
+            )
             for r in builder.records
         ],
     )

@@ -18,6 +18,7 @@ dims, a flatten, a permute) with the source call's own, which the plan's record 
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import math
 from collections.abc import Iterator
@@ -56,6 +57,7 @@ class _View:
     role_out: str | None
     node_1d: str | None = None  # a call verify replays from the 1D graph (`NodeRecord.node_1d`)
     call_2d: tuple[tuple[Any, ...], dict[str, Any]] | None = None  # the source call's arguments, if rewritten
+    constants: dict[int, Any] | None = None  # the recipes of the constants the call reads (`NodeRecord.constants`)
 
 
 def _to_torch(x: np.ndarray, role: str | None, flat_map: tuple[Any, ...] | None, dtype: torch.dtype) -> torch.Tensor:
@@ -125,9 +127,10 @@ class _Checker:
         dtypes = (self.dtype_of(module_2d), self.dtype_of(module_1d))
         return self._compare(base, view, spec, prepared, (module_2d, module_1d), dtypes, flat)
 
-    def check_call(self, view: _View, module_1d: nn.Module) -> LayerCheck:
+    def check_call(self, view: _View, root_2d: nn.Module, module_1d: nn.Module) -> LayerCheck:
         """A function or method call on maps, replayed: its node in the 1D graph on the 1D inputs, the source's
-        function on the lifted inputs with the source's arguments (`NodeRecord.call_2d`, or the node's own)."""
+        function on the lifted inputs with the source's arguments (`NodeRecord.call_2d`, or the node's own). A
+        constant it reads is made again from each side: from ``root_2d`` by its recipe, from the 1D graph."""
         plan = view.plan
         base: dict[str, Any] = dict(
             path=plan.path, class_2d=plan.class_2d, class_1d=plan.class_2d, shape_2d=plan.shape_2d,
@@ -145,12 +148,23 @@ class _Checker:
         except (ImportError, AttributeError) as exc:  # a function that moved since the conversion
             return _unlined(base, plan.claim.identity, Status.APPROXIMATE, exc)
         spec = _call_spec(view, node, source)
+        constants = view.constants or {}
+        try:
+            made_2d = {i: _make(recipe, root_2d) for i, recipe in constants.items()}
+            made_1d = {i: _value(node.all_input_nodes[i], module_1d) for i in constants}
+        except Exception as exc:  # a recipe that no longer reads the source (an attribute renamed since)
+            return _unlined(base, plan.claim.identity, Status.APPROXIMATE, exc)
+        if constants:  # the lifter makes the maps only
+            maps = [i for i in range(len(plan.inputs_2d)) if i not in constants]
+            inputs_2d, inputs_1d = [plan.inputs_2d[i] for i in maps], [plan.inputs_1d[i] for i in maps]
+            plan = replace(plan, inputs_2d=inputs_2d, inputs_1d=inputs_1d)
+            view = replace(view, plan=plan)
         prepared = self.lifter.prepare(plan, spec)
         if prepared is None:
             return unliftable(base, plan)
         # NOTE: the 2D side calls the source's function, by the name its plan keeps, not the 1D graph's target
         call_2d = _replay(node, source) if view.call_2d is None else _replay_source(view.call_2d, source)
-        runs = (call_2d, _replay(node, node.target))
+        runs = (_reading(call_2d, made_2d), _reading(_replay(node, node.target), made_1d))
         return self._compare(base, view, spec, prepared, runs, (self.dtype, self.dtype), (None, None))
 
     def _compare(
@@ -237,6 +251,36 @@ def _replay(node: fx.Node, target: Any) -> Any:
         return target(*args, **kwargs)
 
     return call
+
+
+def _reading(run: Any, constants: dict[int, torch.Tensor]) -> Any:
+    """``run`` as a function of its maps only: the ``constants`` take their input places."""
+    if not constants:
+        return run
+
+    def call(*maps: torch.Tensor) -> Any:
+        given = iter(maps)
+        return run(*(constants[i] if i in constants else next(given) for i in range(len(maps) + len(constants))))
+
+    return call
+
+
+def _make(recipe: tuple[Any, ...], root: nn.Module) -> Any:
+    """A constant of the traced source made again from ``root`` by its recipe (`conv1dify.torch._convert._recipe`)."""
+    if recipe[0] == "attr":
+        return functools.reduce(getattr, str(recipe[1]).split("."), root)
+    _, op, target, call, inputs = recipe
+    made = tuple(_make(r, root) for r in inputs)
+    run = _replay_source(call, target if op == "call_method" else _resolve(target))
+    return run(*made)
+
+
+def _value(node: fx.Node, module: nn.Module) -> Any:
+    """The value of a constant node of ``module``'s graph (an attribute, or calls on attributes)."""
+    if node.op == "get_attr":
+        return functools.reduce(getattr, str(node.target).split("."), module)
+    inputs = node.all_input_nodes
+    return _replay(node, node.target)(*(_value(n, module) for n in inputs))
 
 
 def _node(module_1d: nn.Module, name: str | None) -> fx.Node | None:
@@ -399,7 +443,7 @@ def _checks(
     seen: set[str] = set()
     for view in planned.views:
         if view.node_1d is not None:
-            checks.append(_under(prefix, checker.check_call(view, module_1d), call=True))
+            checks.append(_under(prefix, checker.check_call(view, root, module_1d), call=True))
             continue
         if not view.plan.names_1d or view.plan.path in seen:
             continue  # a call changed by its converter (its plan claims nothing), or a module called twice
@@ -456,7 +500,7 @@ class _Planned:
 
 
 def _of_conversion(conversion: Conversion) -> _Planned:
-    views = [_View(r.plan, r.role_in, r.role_out, r.node_1d, r.call_2d) for r in conversion.records]
+    views = [_View(r.plan, r.role_in, r.role_out, r.node_1d, r.call_2d, r.constants) for r in conversion.records]
     return _Planned(
         views, conversion.layout, conversion.weights, conversion.input_2d, conversion.input_1d, conversion.keep_input
     )
@@ -479,7 +523,14 @@ def _planned(module_2d: nn.Module, module_1d: nn.Module, given: dict[str, Any]) 
                 "module_1d.meta['conv1dify']."
             )
         views = [
-            _View(LayerPlan.from_dict(r["plan"]), r["role_in"], r["role_out"], r.get("node_1d"), r.get("call_2d"))
+            _View(
+                LayerPlan.from_dict(r["plan"]),
+                r["role_in"],
+                r["role_out"],
+                r.get("node_1d"),
+                r.get("call_2d"),
+                r.get("constants"),
+            )
             for r in meta["records"]
         ]
         lay = get_layout(meta["layout"])
