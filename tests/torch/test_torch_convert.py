@@ -144,6 +144,29 @@ def test_the_source_is_never_changed():
         torch.testing.assert_close(value, before[key], rtol=0, atol=0)
 
 
+def test_a_value_the_trace_computes_from_a_buffer_is_not_left_on_the_source():
+    # fx stows a tensor a forward computes while tracing (here the buffer's mean) on the traced module as
+    # `_tensor_constant0`; conversion takes it off again, and the 1D module and its verification still read it
+    class Scaled(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, (1, 3), padding=(0, 1))
+            self.register_buffer("scale", torch.rand(4, 1, 1) + 0.5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.conv(x) * self.scale.mean()
+
+    net = Scaled().eval()
+    attributes = set(vars(net))
+    conversion = ct.orchestrate(net, example_input=(3, 5, 8), layout="width")
+    assert set(vars(net)) == attributes and not hasattr(net, "_tensor_constant0")
+    x = torch.randn(2, 3, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(conversion.module(x), net(lift(x, "width", 5))[:, :, 2])
+    result = ct.verify(net, conversion)
+    assert result.ok and [c.status for c in result.checks if c.class_2d == "operator.mul"] == ["exact"]
+
+
 @pytest.mark.parametrize("layout", ["width", "flatten"])
 def test_the_1d_weights_share_no_memory_with_the_2d_module(layout):
     # a mapped kernel becomes the 1D weight's memory when it is a fresh array; under flatten the core hands a

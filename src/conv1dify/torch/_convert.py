@@ -382,8 +382,8 @@ class _Builder:
         return node
 
     def _get_attr(self, node: fx.Node) -> None:
-        value = self.module
-        for part in str(node.target).split("."):
+        value = node.meta.get("constant", self.module)  # a tensor the trace stowed (see `trace`), or the attribute
+        for part in [] if "constant" in node.meta else str(node.target).split("."):
             value = getattr(value, part)
         if isinstance(value, nn.Parameter):
             _set_submodule_param(self.root, str(node.target), value)
@@ -704,10 +704,11 @@ def _replayable(plan: LayerPlan, roles: list[str | None], inputs_2d: list[Any], 
 
 def _recipe(node: fx.Node) -> tuple[Any, ...] | None:
     """How a constant of the traced graph is made from the source module, for `verify` to make it again:
-    ``("attr", path)``, or ``("call", op, target, (args, kwargs), [recipes of its inputs])`` with each input a
-    `Slot`; ``None`` when it reads anything else (the model's input, a value that is not plain)."""
+    ``("attr", path)``, ``("value", tensor)`` for a tensor the trace computed (see `trace`), or ``("call", op,
+    target, (args, kwargs), [recipes of its inputs])`` with each input a `Slot`; ``None`` when it reads anything
+    else (the model's input, a value that is not plain)."""
     if node.op == "get_attr":
-        return ("attr", str(node.target))
+        return ("value", node.meta["constant"]) if "constant" in node.meta else ("attr", str(node.target))
     if node.op not in ("call_function", "call_method"):
         return None
     template = _template(node)

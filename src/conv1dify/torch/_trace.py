@@ -101,8 +101,9 @@ def _trace_once(module: nn.Module, mode: bool | None = None) -> tuple[fx.Graph, 
                 m.training = _Mode(m.training if mode is None else mode, path, reads)
             except AttributeError:  # a class that makes `training` a read-only property: not watched, so
                 reads.append(path)  # both modes are traced and compared
+        before = set(vars(module))
         try:
-            return _Tracer().trace(module), bool(reads)
+            return _constants_kept_in_the_graph(_Tracer().trace(module), module, before), bool(reads)
         except Exception as exc:  # fx cannot follow data-dependent control flow: say where and what to do
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             error = ConversionError(
@@ -119,6 +120,18 @@ def _trace_once(module: nn.Module, mode: bool | None = None) -> tuple[fx.Graph, 
                 ],
             )
         raise error from None
+
+
+def _constants_kept_in_the_graph(graph: fx.Graph, module: nn.Module, before: set[str]) -> fx.Graph:
+    """The tensors fx stowed on the traced module (``_tensor_constant0``: a value a forward computed from a buffer
+    while tracing) taken off it again and kept in their ``get_attr`` nodes' ``meta["constant"]``."""
+    stowed = {name: vars(module)[name] for name in set(vars(module)) - before}
+    for name in stowed:
+        delattr(module, name)  # NOTE: converting never changes the source
+    for node in graph.nodes:
+        if node.op == "get_attr" and str(node.target) in stowed:
+            node.meta["constant"] = stowed[str(node.target)]
+    return graph
 
 
 def _owner(node: fx.Node) -> str:
@@ -185,7 +198,7 @@ def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) 
 
     class _Recorder(fx.Interpreter):
         def run_node(self, n: fx.Node) -> Any:
-            out = super().run_node(n)
+            out = n.meta["constant"] if "constant" in n.meta else super().run_node(n)
             values[n.name] = out
             return out
 

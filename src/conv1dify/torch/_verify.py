@@ -267,6 +267,8 @@ def _reading(run: Any, constants: dict[int, torch.Tensor]) -> Any:
 
 def _make(recipe: tuple[Any, ...], root: nn.Module) -> Any:
     """A constant of the traced source made again from ``root`` by its recipe (`conv1dify.torch._convert._recipe`)."""
+    if recipe[0] == "value":
+        return recipe[1]
     if recipe[0] == "attr":
         return functools.reduce(getattr, str(recipe[1]).split("."), root)
     _, op, target, call, inputs = recipe
