@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +36,7 @@ from ._registry import (
     CallContext,
     ModuleContext,
     Shape,
+    attribute,
     get_converter,
     has_weights,
     qualified,
@@ -164,8 +165,12 @@ def floating_state(module: nn.Module) -> torch.Tensor | None:
 
     NOTE: buffers too: a module whose only state is buffers (BlurPool2d's filter) runs in their dtype.
     """
-    tensors = itertools.chain(state_tensors(module, "_parameters"), state_tensors(module, "_buffers"))
-    return next((t for t in tensors if t.is_floating_point()), None)
+    return next((t for t in _state(module) if t.is_floating_point()), None)
+
+
+def _state(module: nn.Module) -> Iterator[torch.Tensor]:
+    """The module's parameters, then its buffers (`state_tensors`)."""
+    return itertools.chain(state_tensors(module, "_parameters"), state_tensors(module, "_buffers"))
 
 
 def placement(module: nn.Module) -> tuple[torch.dtype, torch.device]:
@@ -279,8 +284,7 @@ def _like(module: nn.Module, new: nn.Module) -> nn.Module:
     """``new`` on the source module's device and floating dtype, in its train/eval mode."""
     ref = floating_state(module)
     if ref is not None and any(
-        t.is_floating_point() and (t.dtype, t.device) != (ref.dtype, ref.device)
-        for t in itertools.chain(state_tensors(new, "_parameters"), state_tensors(new, "_buffers"))
+        t.is_floating_point() and (t.dtype, t.device) != (ref.dtype, ref.device) for t in _state(new)
     ):
         new = new.to(device=ref.device, dtype=ref.dtype)
     return new.train(module.training)
@@ -382,9 +386,8 @@ class _Builder:
         return node
 
     def _get_attr(self, node: fx.Node) -> None:
-        value = node.meta.get("constant", self.module)  # a tensor the trace stowed (see `trace`), or the attribute
-        for part in [] if "constant" in node.meta else str(node.target).split("."):
-            value = getattr(value, part)
+        # a tensor the trace stowed (see `trace`), or the attribute
+        value = node.meta["constant"] if "constant" in node.meta else attribute(self.module, str(node.target))
         if isinstance(value, nn.Parameter):
             _set_submodule_param(self.root, str(node.target), value)
         elif isinstance(value, torch.Tensor):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -288,6 +289,11 @@ def module_class(module: nn.Module) -> str:
 def tensor_shape(value: torch.Tensor | Any) -> Shape | None:
     shape = getattr(value, "shape", None)
     return tuple(int(d) for d in shape) if shape is not None else None
+
+
+def attribute(root: Any, path: str) -> Any:
+    """The attribute at the dotted ``path`` of ``root`` (``"stages.0.gamma"``): what an fx ``get_attr`` reads."""
+    return functools.reduce(getattr, path.split("."), root)
 
 
 def has_weights(module: nn.Module | None) -> bool:

@@ -18,7 +18,6 @@ dims, a flatten, a permute) with the source call's own, which the plan's record 
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib
 import math
 from collections.abc import Iterator
@@ -45,6 +44,7 @@ from ._convert import (
 )
 from ._core import ConversionError, Layout, get_layout
 from ._geometry import call_spec, spec_of
+from ._registry import attribute
 from ._trace import modes_kept
 
 
@@ -270,7 +270,7 @@ def _make(recipe: tuple[Any, ...], root: nn.Module) -> Any:
     if recipe[0] == "value":
         return recipe[1]
     if recipe[0] == "attr":
-        return functools.reduce(getattr, str(recipe[1]).split("."), root)
+        return attribute(root, str(recipe[1]))
     _, op, target, call, inputs = recipe
     made = tuple(_make(r, root) for r in inputs)
     run = _replay_source(call, target if op == "call_method" else _resolve(target))
@@ -280,7 +280,7 @@ def _make(recipe: tuple[Any, ...], root: nn.Module) -> Any:
 def _value(node: fx.Node, module: nn.Module) -> Any:
     """The value of a constant node of ``module``'s graph (an attribute, or calls on attributes)."""
     if node.op == "get_attr":
-        return functools.reduce(getattr, str(node.target).split("."), module)
+        return attribute(module, str(node.target))
     inputs = node.all_input_nodes
     return _replay(node, node.target)(*(_value(n, module) for n in inputs))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -12,7 +11,7 @@ from torch import nn
 
 from ...core.geometry import per_axis
 from .._geometry import spec_of
-from .._registry import ModuleContext, has_weights
+from .._registry import ModuleContext, attribute, has_weights
 
 
 def padding_1d(ctx: Any, padding: Any, kernel: Any, dilation: Any, k_1d: int, d_1d: int) -> Any:
@@ -43,7 +42,7 @@ def state_loader(new: nn.Module, source: nn.Module) -> Callable[[], None]:
 
     def load() -> None:
         for name, tensor in [*new.named_parameters(), *new.named_buffers()]:
-            tensor.copy_(cast(torch.Tensor, functools.reduce(getattr, name.split("."), source)))
+            tensor.copy_(cast(torch.Tensor, attribute(source, name)))
 
     return load
 
