@@ -30,6 +30,7 @@ from conv1dify.data import (
     to_2d,
     waveform_frontend,
 )
+from conv1dify.keras._data import _backend_has_float64
 
 ConversionError = conv1dify.ConversionError
 DTYPES = ["float16", "float32", "float64", "int8", "int32", "uint8", "bool"]
@@ -292,7 +293,7 @@ def test_spectrogram_is_fold():
 @pytest.mark.parametrize(("layout", "order"), LAYOUTS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_keras_layer_matches_numpy(layout, order, dtype):
-    if dtype == "float64" and not data._backend_has_float64():
+    if dtype == "float64" and not _backend_has_float64():
         pytest.skip("this backend computes in float32 only (JAX without jax_enable_x64): float64 is truncated")
     rng = np.random.default_rng(4)
     x = (rng.standard_normal((2, 4, 6, 3)) * 50).astype(dtype)

@@ -1,4 +1,5 @@
-"""torch stays optional: ``import conv1dify`` never imports torch, and the torch frontend never imports Keras."""
+"""torch stays optional: ``import conv1dify`` never imports torch; the torch frontend and the numpy data helpers a
+PyTorch user lays data out with never import Keras."""
 
 from __future__ import annotations
 
@@ -35,3 +36,20 @@ def test_the_torch_frontend_imports_no_keras(blocked):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "verified"
+
+
+def test_the_numpy_data_helpers_work_without_keras():
+    result = _run(
+        "import sys; sys.modules['keras'] = None\n"
+        "import numpy as np\n"
+        "from conv1dify import data\n"
+        "x = np.arange(2 * 4 * 4 * 3, dtype='float32').reshape(2, 4, 4, 3)\n"
+        "flat = data.to_1d(x, 'flatten', order='snake')\n"
+        "assert np.array_equal(data.to_2d(flat, 'flatten', (4, 4, 3), order='snake'), x)\n"
+        "print(flat.shape, data.spectrogram_to_1d(x).shape)\n"
+        "data.LayoutTransform"
+    )
+    assert result.stdout.strip() == "(2, 16, 3) (2, 4, 12)", result.stderr
+    # NOTE: the Keras parts say what they need instead of failing at `import conv1dify.data`
+    assert "ImportError: conv1dify.data.LayoutTransform is built from Keras layers. Received:" in result.stderr
+    assert "Fix: pip install keras" in result.stderr
