@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,7 +61,9 @@ def runs(tmp_path_factory):
         _worker("convert", folder, backend)
     for backend in AVAILABLE:
         _worker("load", folder, backend)
-    return folder
+    yield folder
+    # NOTE: about 2 GB of saved models; a module fixture's folder would otherwise stay until the session ends
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 PAIRS = [
