@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 BACKENDS_STAMP := $(VENV)/.backends-stamp
 PYTEST_ARGS ?=
+# --no-compile: Python writes the bytecode of a module when it is first imported; compiling every module of
+# TensorFlow, JAX and torch at install time wrote 0.56 GB that the tests mostly never read (CI disk: docs/backends.md).
+PIP_INSTALL := -m pip install --quiet --no-compile
 PYTEST := TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m pytest
 # The TensorFlow pass runs with oneDNN off: TensorFlow turns it on by default on some CPUs only, and a few kernels
 # (a DepthwiseConv2D with unequal strides) exist only there, so a test that needs them fails on every machine, not
@@ -47,7 +50,7 @@ TORCH_REQUIREMENTS := "import tomllib; p = tomllib.load(open('pyproject.toml', '
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python $(PIP_INSTALL) -e '.[dev]'
 	touch $(STAMP)
 
 # JAX and PyTorch, CPU builds (the backends extra); only the tests need them. And keras-hub, a test zoo: its
@@ -55,15 +58,15 @@ $(STAMP): pyproject.toml
 # vision backbones import with regex and tokenizers alone (about 9 s, 34 MB). The export extra (LiteRT, ONNX;
 # tests/keras/test_export.py) changes no installed version (about 10 s, 180 MB).
 $(BACKENDS_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[backends,export]'
-	$(BIN)/python -m pip install --quiet --no-deps $(HUB_PACKAGES)
+	$(BIN)/python $(PIP_INSTALL) -e '.[backends,export]'
+	$(BIN)/python $(PIP_INSTALL) --no-deps $(HUB_PACKAGES)
 	touch $(BACKENDS_STAMP)
 
 $(TORCH_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(TORCH_VENV)
 	$(TORCH_VENV)/bin/python -c $(TORCH_REQUIREMENTS) > $(TORCH_VENV)/requirements.txt
-	$(TORCH_VENV)/bin/python -m pip install --quiet -r $(TORCH_VENV)/requirements.txt
-	$(TORCH_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(TORCH_VENV)/bin/python $(PIP_INSTALL) -r $(TORCH_VENV)/requirements.txt
+	$(TORCH_VENV)/bin/python $(PIP_INSTALL) --no-deps -e .
 	touch $(TORCH_STAMP)
 
 ## demo: set up, convert keras.applications VGG16 (weights=None) to 1D, write and reload vgg16_1d.keras
