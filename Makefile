@@ -37,7 +37,7 @@ HUB_PACKAGES ?= keras-hub==0.32.0 regex tokenizers
 # build's triton crashes it. The frontend and the numpy data helpers never import Keras (tests/torch/
 # test_torch_optional.py), so this venv holds conv1dify without Keras and TensorFlow: the package with --no-deps,
 # then its other dependencies, the dev extra's test tools and the torch extra, read from pyproject.toml. About
-# 2.5 min and 5.6 GB instead of 7.1 (torch 2.14.1 runs on the CPU; docs/torch.md): CI machines' free disk varies,
+# 2.5 min and 5.5 GB instead of 7.1 (torch 2.14.1 runs on the CPU; docs/torch.md): CI machines' free disk varies,
 # and a CI run once stopped here on a full disk.
 TORCH_VENV ?= .venv-torch
 TORCH_STAMP := $(TORCH_VENV)/.installed-stamp
