@@ -33,6 +33,7 @@ from ._errors import ConversionError
 from .core.layout import (
     LAYOUT_NAMES,
     Layout,
+    Shape2D,
     Step,
     complete_shape_2d,
     order_indices,
@@ -72,8 +73,6 @@ __all__ = [
     "to_2d",
     "waveform_frontend",
 ]
-
-Shape2D = Sequence[int | None]
 
 
 # numpy transforms --------------------------------------------------------------------------------------

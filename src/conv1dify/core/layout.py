@@ -101,6 +101,8 @@ class Layout:
 
 LAYOUT_NAMES = ("flatten", "height", "width", "fold")
 ORDER_NAMES = ("row", "column", "snake", "hilbert")
+#: An image shape ``(H, W, C)`` a 1D shape is restored to; ``None`` leaves a size to the 1D shape (`complete_shape_2d`).
+Shape2D = Sequence[int | None]
 
 
 def get_layout(layout: str | Layout) -> Layout:
@@ -234,7 +236,9 @@ def _hilbert_distance(height: int, width: int) -> np.ndarray:
     return d
 
 
-def complete_shape_2d(lay: Layout, length: int | None, channels: int | None, shape_2d: Any) -> tuple[Any, ...]:
+def complete_shape_2d(
+    lay: Layout, length: int | None, channels: int | None, shape_2d: Shape2D | None
+) -> tuple[Any, ...]:
     """``(H, W, C)`` with the ``None`` entries the 1D shape ``(length, channels)`` fixes filled in, and checked."""
     if isinstance(shape_2d, (str, bytes)) or not isinstance(shape_2d, Sequence) or len(shape_2d) != 3:
         raise ConversionError(

@@ -14,10 +14,7 @@ import keras
 import numpy as np
 
 from .._errors import ConversionError
-from ..core.layout import Layout, Step, complete_shape_2d, resolve_layout, steps_to_1d, steps_to_2d
-
-Shape2D = Sequence[int | None]
-
+from ..core.layout import Layout, Shape2D, Step, complete_shape_2d, resolve_layout, steps_to_1d, steps_to_2d
 
 # Keras layer -------------------------------------------------------------------------------------------
 
