@@ -6,11 +6,14 @@ import copy
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from torch import nn
 
 import conv1dify.torch as ct
 from conv1dify import ConversionError
 from conv1dify.core.layout import Layout
+from conv1dify.torch._trace import run_for_shape
 
 from .torch_helpers import randomise_norms
 
@@ -404,3 +407,47 @@ def test_the_trace_reads_parameters_as_fx_names_them():
     ours = nodes(_Tracer().trace(module))
     assert ours == nodes(torch.fx.Tracer().trace(module))
     assert ours.count(("get_attr", "gamma")) == 1 and ("get_attr", "inner.gamma") not in ours
+
+
+@st.composite
+def _conv_calls(draw):  # type: ignore[no-untyped-def]
+    """A plain Conv1d or Conv2d and an input for it: any window, padding, dilation, groups and memory layout, and
+    sometimes one the conv refuses (wrong channels, a window larger than the padded input, another padding mode)."""
+    dims = draw(st.sampled_from([1, 2]))
+    axes = st.lists(st.integers(1, 4), min_size=dims, max_size=dims).map(tuple)
+    groups = draw(st.sampled_from([1, 2]))
+    kernel, dilation = draw(axes), draw(axes)
+    stride = draw(axes) if draw(st.booleans()) else (1,) * dims
+    padding = draw(
+        st.sampled_from(["same", "valid", "ints"]) if stride == (1,) * dims else st.sampled_from(["valid", "ints"])
+    )
+    if padding == "ints":
+        padding = tuple(draw(st.lists(st.integers(0, 3), min_size=dims, max_size=dims)))
+    mode = draw(st.sampled_from(["zeros", "zeros", "reflect", "circular"]))
+    conv = {1: nn.Conv1d, 2: nn.Conv2d}[dims](
+        2 * groups, 2 * groups, kernel, stride, padding, dilation, groups, padding_mode=mode
+    ).double()
+    channels = 2 * groups if draw(st.integers(0, 9)) else 3
+    sizes = draw(st.lists(st.integers(1, 9), min_size=dims, max_size=dims))
+    x = torch.randn(draw(st.integers(1, 2)), channels, *sizes, dtype=torch.float64)
+    if draw(st.booleans()):  # channels last: a permuted tensor, as ConvNeXt's blocks pass on
+        x = x.movedim(1, -1).contiguous().movedim(-1, 1)
+    return conv, x
+
+
+@settings(max_examples=300, deadline=None)
+@given(_conv_calls(), st.booleans())
+def test_a_convolution_the_shape_passes_skip_has_torchs_output_shape_and_errors(call, strides):
+    """The conversion's shape passes give zeros for a plain convolution instead of running it: torch's own forward
+    is the reference for the shape, the memory layout (the 1D pass, ``strides=True``) and the refusals."""
+    conv, x = call
+    try:
+        expected = conv(x)
+    except RuntimeError:
+        with pytest.raises(RuntimeError):
+            run_for_shape(conv, (x,), {}, strides=strides)
+        return
+    out = run_for_shape(conv, (x,), {}, strides=strides)
+    assert out.shape == expected.shape and out.dtype == expected.dtype
+    if strides:
+        assert out.stride() == expected.stride()

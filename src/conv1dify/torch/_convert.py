@@ -2,7 +2,8 @@
 
 Each node of the traced graph is converted by the converter registered for its module class, function or
 tensor method, then run once on a 1D example tensor, so the next converter sees real 1D shapes and a 1D
-module that cannot run is reported against the 2D module that made it.
+module that cannot run is reported against the 2D module that made it (a plain convolution's output there is
+zeros of the shape torch gives: `run_for_shape`).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from ._registry import (
     state_tensors,
     tensor_shape,
 )
-from ._trace import modes_kept, propagate_shapes, trace
+from ._trace import modes_kept, propagate_shapes, run_for_shape, trace
 from .modules import LayoutTransform
 
 SPATIAL = "NCHW"
@@ -481,7 +482,10 @@ class _Builder:
             with torch.no_grad(), modes_kept(module_1d if module_1d is not None else nn.Module()):
                 if module_1d is not None:
                     module_1d.eval()
-                value = run(*args_1d, **kwargs_1d)
+                if module_1d is not None and node in self.variable:
+                    value = run_for_shape(module_1d, args_1d, kwargs_1d, strides=True)
+                else:
+                    value = run(*args_1d, **kwargs_1d)
         except Exception as exc:  # torch's own shape errors, reported against the 2D module or call
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.problems.append(
