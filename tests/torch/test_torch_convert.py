@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import copy
+import gc
 
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch import nn
+from torch import fx, nn
 
 import conv1dify.torch as ct
 from conv1dify import ConversionError
@@ -451,3 +452,31 @@ def test_a_convolution_the_shape_passes_skip_has_torchs_output_shape_and_errors(
     assert out.shape == expected.shape and out.dtype == expected.dtype
     if strides:
         assert out.stride() == expected.stride()
+
+
+def test_the_collector_is_paused_while_converting_and_the_conversions_garbage_freed_at_its_end():
+    """`collector_paused`: one young collection, at the end, frees the traced 2D graph (cyclic garbage); a collector
+    the caller turned off stays off."""
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1))
+    gc.collect()
+    graphs = sum(type(o) is fx.Graph for o in gc.get_objects())
+    collections: list[int] = []
+
+    def note(phase: str, info: dict) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.callbacks.append(note)
+    try:
+        net_1d = ct.convert(net, example_input=(3, 16, 16), layout="width")
+    finally:
+        gc.callbacks.remove(note)
+    assert collections == [0] and gc.isenabled()
+    assert sum(type(o) is fx.Graph for o in gc.get_objects()) == graphs + 1  # the 1D module's own graph
+    assert isinstance(net_1d.graph, fx.Graph)
+    gc.disable()
+    try:
+        ct.convert(net, example_input=(3, 16, 16), layout="width")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
