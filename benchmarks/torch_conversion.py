@@ -78,9 +78,9 @@ def measure(name: str, size: int, repeat: int) -> dict[str, float]:
 
 
 def phases(name: str, size: int, repeat: int) -> dict[str, float]:
-    """Where a conversion's time goes, from its fastest of ``repeat`` runs: tracing, the 2D forward pass for the
-    shapes, and the build (converters and the 1D probe run). Wraps the frontend's private steps, so it names only
-    the ones it finds."""
+    """Where a conversion's time goes, from its fastest of ``repeat`` runs: tracing, the 2D shape pass (the traced
+    forward, convolutions given by their shape), and the build (converters and the 1D probe run). Wraps the
+    frontend's private steps, so it names only the ones it finds."""
     import conv1dify.torch as ct
     from conv1dify.torch import _convert
 
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(rows[-1], flush=True)
     if args.phases:
         rows += ["", "Where the time goes (the fastest of the runs):", ""]
-        rows += ["| model | total (s) | trace | 2D forward for shapes | build (converters + 1D probe run) |"]
+        rows += ["| model | total (s) | trace | 2D shape pass | build (converters + 1D probe run) |"]
         rows += ["|---|---|---|---|---|"]
         for name in args.models:
             p = phases(name, MODELS.get(name, 64), args.repeat)
