@@ -7,7 +7,7 @@ import gc
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from torch import fx, nn
 
@@ -436,19 +436,50 @@ def _conv_calls(draw):  # type: ignore[no-untyped-def]
     return conv, x
 
 
+@st.composite
+def _norm_calls(draw):  # type: ignore[no-untyped-def]
+    """A plain BatchNorm1d or BatchNorm2d in train or eval mode, with or without running statistics, and an input
+    of any rank, batch and memory layout, sometimes of the wrong features or empty."""
+    two_d = draw(st.booleans())
+    norm = (nn.BatchNorm2d if two_d else nn.BatchNorm1d)(
+        3, affine=draw(st.booleans()), track_running_stats=draw(st.integers(0, 3)) > 0
+    ).double()
+    norm.train(draw(st.integers(0, 3)) == 0)
+    rank = draw(st.sampled_from([4, 3] if two_d else [3, 2, 4]))
+    channels = 3 if draw(st.integers(0, 9)) else 2
+    sizes = draw(
+        st.lists(st.integers(0 if draw(st.integers(0, 9)) == 0 else 1, 4), min_size=rank - 2, max_size=rank - 2)
+    )
+    x = torch.randn(draw(st.integers(1, 2)), channels, *sizes, dtype=torch.float64)
+    if rank > 2 and draw(st.booleans()):
+        x = x.movedim(1, -1).contiguous().movedim(-1, 1)
+    return norm, x
+
+
 @settings(max_examples=300, deadline=None)
 @given(_conv_calls(), st.booleans())
 def test_a_convolution_the_shape_passes_skip_has_torchs_output_shape_and_errors(call, strides):
     """The conversion's shape passes give zeros for a plain convolution instead of running it: torch's own forward
     is the reference for the shape, the memory layout (the 1D pass, ``strides=True``) and the refusals."""
-    conv, x = call
+    _same_as_torch(*call, strides)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_norm_calls(), st.booleans())
+@example((nn.BatchNorm2d(3).eval(), torch.randn(1, 3, 4, 5).to(memory_format=torch.channels_last)), True)
+def test_a_batchnorm_the_shape_passes_skip_has_torchs_output_shape_and_errors(call, strides):
+    """The same for an eval-mode BatchNorm with running statistics (it normalises by them: any batch runs)."""
+    _same_as_torch(*call, strides)
+
+
+def _same_as_torch(module: nn.Module, x: torch.Tensor, strides: bool) -> None:
     try:
-        expected = conv(x)
-    except RuntimeError:
-        with pytest.raises(RuntimeError):
-            run_for_shape(conv, (x,), {}, strides=strides)
+        expected = module(x)
+    except (RuntimeError, ValueError) as error:
+        with pytest.raises(type(error)):
+            run_for_shape(module, (x,), {}, strides=strides)
         return
-    out = run_for_shape(conv, (x,), {}, strides=strides)
+    out = run_for_shape(module, (x,), {}, strides=strides)
     assert out.shape == expected.shape and out.dtype == expected.dtype
     if strides:
         assert out.stride() == expected.stride()
