@@ -2,8 +2,8 @@
 
 Each node of the traced graph is converted by the converter registered for its module class, function or
 tensor method, then run once on a 1D example tensor, so the next converter sees real 1D shapes and a 1D
-module that cannot run is reported against the 2D module that made it (a plain convolution's output there is
-zeros of the shape torch gives: `run_for_shape`).
+module that cannot run is reported against the 2D module that made it (a plain convolution's or eval-mode
+BatchNorm's output there is zeros of the shape torch gives: `run_for_shape`).
 """
 
 from __future__ import annotations

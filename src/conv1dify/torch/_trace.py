@@ -287,10 +287,9 @@ def conv_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) ->
     for axis, size in enumerate(x.shape[2:]):
         pad = pads[axis]
         span = conv.dilation[axis] * (conv.kernel_size[axis] - 1) + 1
-        out = (size + 2 * pad - span) // conv.stride[axis] + 1
-        if size + 2 * pad < span or out < 1:
+        if size + 2 * pad < span:
             return None
-        sizes.append(out)
+        sizes.append((size + 2 * pad - span) // conv.stride[axis] + 1)
     return (x.shape[0], conv.out_channels, *sizes)
 
 
