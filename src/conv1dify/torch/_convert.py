@@ -46,7 +46,7 @@ from ._registry import (
     state_tensors,
     tensor_shape,
 )
-from ._trace import modes_kept, propagate_shapes, run_for_shape, trace
+from ._trace import input_dependent, modes_kept, propagate_shapes, run_for_shape, trace
 from .modules import LayoutTransform
 
 SPATIAL = "NCHW"
@@ -322,7 +322,7 @@ class _Builder:
         self.records: list[NodeRecord] = []
         self.made_by: dict[fx.Node, int] = {}  # the index of the record of the call that made a node's value
         self.folded: set[fx.Node] = set()  # nodes whose 1D value is fold's folded input (channels w*C + c)
-        self.variable: set[fx.Node] = set()  # nodes whose value depends on the model's input
+        self.variable = input_dependent(graph)  # nodes whose value depends on the model's input
         self.problems: list[Problem] = []
 
     # --------------------------------------------------------------------------------------------
@@ -341,7 +341,6 @@ class _Builder:
                     self.root.add_module(INPUT_TRANSFORM, self.adapter)
                     new = self.graph.call_module(INPUT_TRANSFORM, (new,))
                 self.made_by[node] = -1
-                self.variable.add(node)
                 shape_2d = tensor_shape(self.values_2d.get(node.name))
                 if self.layout.folds and shape_2d is not None and x_1d.shape[1] == shape_2d[1] * shape_2d[3]:
                     self.folded.add(node)  # channels=N replaces the folded input by adapted channels
@@ -352,8 +351,6 @@ class _Builder:
                 if all(n in self.env for n in node.all_input_nodes):
                     self.graph.output(fx.map_arg(node.args[0], self.env.__getitem__))
             elif all(n in self.env for n in node.all_input_nodes):
-                if any(n in self.variable for n in node.all_input_nodes):
-                    self.variable.add(node)
                 self._call(node)
         if self.problems or not any(n.op == "output" for n in self.graph.nodes):
             return None

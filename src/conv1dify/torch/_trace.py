@@ -189,6 +189,16 @@ def modes_kept(module: nn.Module) -> Iterator[None]:
             m.training = training
 
 
+def input_dependent(graph: fx.Graph) -> set[fx.Node]:
+    """The nodes whose value depends on the graph's input (a placeholder, or a node reading one of them); the rest
+    are constants: parameters, buffers, and what a forward computes from them alone."""
+    variable: set[fx.Node] = set()
+    for node in graph.nodes:  # in order: a node's inputs come before it
+        if node.op == "placeholder" or any(n in variable for n in node.all_input_nodes):
+            variable.add(node)
+    return variable
+
+
 def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) -> dict[str, Any]:
     """Run ``module``'s traced ``graph`` once in eval mode without gradients; every node's output, by node name.
 
@@ -197,12 +207,10 @@ def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) 
     NOTE: eval mode keeps BatchNorm running statistics untouched: converting never changes the source.
     """
     values: dict[str, Any] = {}
-    variable: set[fx.Node] = set()
+    variable = input_dependent(graph)
 
     class _Recorder(fx.Interpreter):
         def run_node(self, n: fx.Node) -> Any:
-            if n.op == "placeholder" or any(i in variable for i in n.all_input_nodes):
-                variable.add(n)
             if "constant" in n.meta:
                 out = n.meta["constant"]
             elif n.op == "call_module" and n in variable:
@@ -267,11 +275,10 @@ def conv_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) ->
     own forward) with zero padding on ``x``, by torch's formula; ``None`` when ``x`` is not a batch
     ``(N, C, *spatial)`` of the conv's channels, dtype and device, or the window does not fit (``contiguous``: or
     ``x`` or the weight is not contiguous, so the output might not be)."""
-    dims = _CONVS.get(type(module))
-    if dims is None or not isinstance(x, torch.Tensor):
+    if type(module) not in (nn.Conv1d, nn.Conv2d) or not isinstance(x, torch.Tensor):
         return None
     conv = cast(nn.Conv2d, module)  # an nn.Conv1d has the same attributes
-    weight = conv.weight
+    weight, dims = conv.weight, len(conv.kernel_size)
     if (
         x.ndim != dims + 2
         or x.shape[1] != conv.in_channels
@@ -292,9 +299,6 @@ def conv_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) ->
         sizes.append((size + 2 * pad - span) // conv.stride[axis] + 1)
     return (x.shape[0], conv.out_channels, *sizes)
 
-
-#: The plain convolutions `run_for_shape` does not compute, by their number of spatial dims.
-_CONVS: dict[type[nn.Module], int] = {nn.Conv1d: 1, nn.Conv2d: 2}
 
 #: The module classes `run_for_shape` gives by their shape, each with its rule.
 _SHAPE_RULES: dict[type[nn.Module], Callable[..., tuple[int, ...] | None]] = {
