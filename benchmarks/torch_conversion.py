@@ -24,6 +24,7 @@ MODELS = {
     "torchvision:mobilenet_v3_small": 64,
     "timm:efficientnet_b0": 64,
     "timm:convnext_atto": 64,
+    "torchvision:resnet50": 64,
     "torchvision:vgg16": 64,  # the reference document's model: 138 M weights, 100 M of them in one Linear
 }
 

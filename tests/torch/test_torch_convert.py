@@ -472,6 +472,80 @@ def test_a_batchnorm_the_shape_passes_skip_has_torchs_output_shape_and_errors(ca
     _same_as_torch(*call, strides)
 
 
+_ACTIVATIONS = [
+    lambda: nn.Identity(),
+    lambda: nn.Dropout(0.5),
+    lambda: nn.ReLU(inplace=True),
+    lambda: nn.ReLU6(),
+    lambda: nn.SiLU(),
+    lambda: nn.Sigmoid(),
+    lambda: nn.Tanh(),
+    lambda: nn.GELU(approximate="tanh"),
+    lambda: nn.GELU(approximate="cubic"),  # refused when it runs
+    lambda: nn.Hardswish(),
+    lambda: nn.Hardsigmoid(),
+    lambda: nn.LeakyReLU(0.1),  # no shape rule: runs
+]
+
+
+@st.composite
+def _activation_calls(draw, x: torch.Tensor | None = None):  # type: ignore[no-untyped-def]
+    """An activation, dropout or Identity in train or eval mode, and an input of any dtype, rank and layout."""
+    module = draw(st.sampled_from(_ACTIVATIONS))().train(draw(st.booleans()))
+    if x is None:
+        sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
+        dtype = draw(st.sampled_from([torch.float32, torch.float64, torch.float16, torch.bfloat16, torch.int64]))
+        x = torch.randn(*sizes).to(dtype)
+        if x.ndim > 2 and draw(st.booleans()):
+            x = x.movedim(1, -1).contiguous().movedim(-1, 1)
+    return module, x
+
+
+@st.composite
+def _sequential_calls(draw):  # type: ignore[no-untyped-def]
+    """A plain ``nn.Sequential`` of a convolution, a BatchNorm (sometimes of the wrong rank or features) and an
+    activation, as timm's BatchNormAct2d becomes in 1D, sometimes nested, and an input for it."""
+    conv, x = draw(_conv_calls())
+    dims = len(conv.kernel_size)
+    two_d = (dims == 2) != (draw(st.integers(0, 9)) == 0)
+    features = conv.out_channels if draw(st.integers(0, 9)) else conv.out_channels + 1
+    norm = (nn.BatchNorm2d if two_d else nn.BatchNorm1d)(features).double().eval()
+    activation, _ = draw(_activation_calls(x))
+    body = nn.Sequential(norm, activation.double())
+    return (nn.Sequential(conv, body) if draw(st.booleans()) else nn.Sequential(conv, *body)), x
+
+
+@settings(max_examples=300, deadline=None)
+@given(_activation_calls(), st.booleans())
+def test_an_activation_the_shape_passes_skip_has_torchs_output_shape_and_errors(call, strides):
+    """An elementwise module (activation, dropout, Identity) given by its shape, against torch's own forward."""
+    _same_as_torch(*call, strides)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_sequential_calls(), st.booleans())
+def test_a_sequential_the_shape_passes_skip_has_torchs_output_shape_and_errors(call, strides):
+    """A Sequential passes its input through its children for their shapes, against torch's own forward."""
+    _same_as_torch(*call, strides)
+
+
+def test_a_module_with_forward_hooks_runs_in_the_shape_passes():
+    """A hook may change what a module returns: a hooked module (or any module under a global hook) runs."""
+    conv = nn.Conv2d(3, 4, 3)
+    x = torch.randn(1, 3, 8, 8)
+    handle = conv.register_forward_hook(lambda module, args, out: out[:, :1])
+    assert run_for_shape(conv, (x,), {}, strides=False).shape == (1, 1, 6, 6)
+    handle.remove()
+    net = nn.Sequential(nn.ReLU(), nn.Identity())
+    net[1].register_forward_pre_hook(lambda module, args: (args[0].flatten(1),))
+    assert run_for_shape(net, (x,), {}, strides=True).shape == (1, 3 * 8 * 8)
+    handle = nn.modules.module.register_module_forward_hook(lambda module, args, out: out[..., :2])
+    try:
+        assert run_for_shape(nn.ReLU(), (x,), {}, strides=False).shape == (1, 3, 8, 2)
+    finally:
+        handle.remove()
+
+
 def _same_as_torch(module: nn.Module, x: torch.Tensor, strides: bool) -> None:
     try:
         expected = module(x)

@@ -432,7 +432,7 @@ class _Builder:
                 self._check_fold(module_ctx, module_2d)
                 ctx: ModuleContext | CallContext = module_ctx
                 module_1d, ctx = self._module(node, module_2d, ctx)  # type: ignore[arg-type]
-                new = self.graph.call_module(str(node.target), *self._mapped(node))
+                new = self.graph.create_node("call_module", str(node.target), *self._mapped(node), name=node.name)
                 run: Callable[..., Any] = module_1d
             else:
                 if any(n in self.folded for n in inputs):
@@ -456,10 +456,10 @@ class _Builder:
                 same = (node.target, args, kwargs)
                 target, args, kwargs = converter(ctx)
                 if node.op == "call_method" and isinstance(target, str):
-                    new = self.graph.call_method(target, args, kwargs)
+                    new = self.graph.create_node("call_method", target, args, kwargs, name=node.name)
                     run = _method(target)
                 else:
-                    new = self.graph.call_function(target, args, kwargs)
+                    new = self.graph.create_node("call_function", target, args, kwargs, name=node.name)
                     run = target
                 # NOTE: a call on maps can be replayed by verify: the 1D node on 1D inputs, the source's function
                 # on lifted ones, with the source's own arguments when the converter rewrote them (and the 1D node
@@ -476,15 +476,7 @@ class _Builder:
         mapped: Any = fx.map_arg((new.args, new.kwargs), self._value)
         args_1d, kwargs_1d = mapped
         try:
-            # NOTE: only the module that runs goes to eval (statistics untouched); the whole root per node was
-            # quadratic in the number of modules.
-            with torch.no_grad(), modes_kept(module_1d if module_1d is not None else nn.Module()):
-                if module_1d is not None:
-                    module_1d.eval()
-                if module_1d is not None and node in self.variable:
-                    value = run_for_shape(module_1d, args_1d, kwargs_1d, strides=True)
-                else:
-                    value = run(*args_1d, **kwargs_1d)
+            value = self._run(node, module_1d, run, args_1d, kwargs_1d)
         except Exception as exc:  # torch's own shape errors, reported against the 2D module or call
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.problems.append(
@@ -535,6 +527,24 @@ class _Builder:
             )
         )
         self.made_by[node] = len(self.records) - 1
+
+    def _run(self, node: fx.Node, module_1d: nn.Module | None, run: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+        """The 1D value of a call: a module runs in eval mode, for its output's shape alone when its input depends
+        on the model's (`run_for_shape`).
+
+        NOTE: only the module that runs goes to eval, its flags restored after (statistics untouched); the whole
+        root per node was quadratic in the number of modules. A module made for an eval-mode source is in eval
+        mode already, all of it (`_like`).
+        """
+        if module_1d is None:
+            return run(*args, **kwargs)
+        if module_1d.training:
+            with modes_kept(module_1d):
+                module_1d.eval()
+                return self._run(node, module_1d, run, args, kwargs)
+        if node in self.variable:
+            return run_for_shape(module_1d, args, kwargs, strides=True)
+        return module_1d(*args, **kwargs)
 
     def _constants(self, inputs: list[fx.Node]) -> dict[int, Any] | None:
         """The recipe (`_recipe`) of each constant input of a call on maps, by input index: ``{}`` for a call on maps
@@ -840,7 +850,8 @@ def orchestrate(
     else:
         x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
     builder = _Builder(module, graph, values_2d, layout, policy, strategy, strict, adapter)
-    new = builder.build(x_1d)
+    with torch.no_grad():  # the shape pass and the weight loads
+        new = builder.build(x_1d)
     if builder.problems or new is None:
         raise ConversionError(
             f"Cannot convert module '{type(module).__name__}': {len(builder.problems)} module(s) or call(s) failed.",
@@ -867,9 +878,10 @@ def orchestrate(
             for r in builder.records
         ],
     )
-    for record in builder.records:
-        if record.module_1d is not None and record.module_2d is not None:
-            record.module_1d.train(record.module_2d.training)
+    if any(m.training != module.training for m in module.modules()):  # the source's own mix of modes
+        for record in builder.records:
+            if record.module_1d is not None and record.module_2d is not None:
+                record.module_1d.train(record.module_2d.training)
     return Conversion(new, module, layout, policy, strategy, builder.records, tuple(x_2d.shape), shape_1d, keep_input)
 
 

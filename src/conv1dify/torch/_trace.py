@@ -16,7 +16,7 @@ import torch
 from torch import fx, nn
 
 from ._core import ConversionError, Problem
-from ._registry import get_converter, qualified
+from ._registry import attribute, get_converter, qualified
 
 
 def _timm_notrace() -> tuple[set[type], set[Any]]:
@@ -58,6 +58,26 @@ class _Tracer(fx.Tracer):
         if get_converter(type(m)) is not None or type(m) in self.notrace_modules:
             return True
         return super().is_leaf_module(m, module_qualified_name)
+
+    def create_node(
+        self,
+        kind: str,
+        target: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        name: str | None = None,
+        type_expr: Any | None = None,
+    ) -> fx.Node:
+        """The node, with the stack of modules whose forward made it (``meta["nn_module_stack"]``, as fx writes it).
+
+        NOTE: fx's own also fills a deprecated name-to-scope table and copies the module stack through
+        `copy.copy`'s generic path: a tenth of tracing an EfficientNet. Its other work needs switches this tracer
+        never sets (mutation checks, stack traces, preserved meta).
+        """
+        node = self.graph.create_node(kind, target, args, kwargs, name, type_expr)
+        if self.module_stack:
+            node.meta["nn_module_stack"] = self.module_stack.copy()
+        return node
 
     def create_arg(self, a: Any) -> Any:
         # a module's flag passed on (F.dropout(x, p, self.training)) stays live: the graph reads it when it runs
@@ -207,43 +227,91 @@ def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) 
     NOTE: eval mode keeps BatchNorm running statistics untouched: converting never changes the source.
     """
     values: dict[str, Any] = {}
+    env: dict[fx.Node, Any] = {}
+    inputs = iter([example])
     variable = input_dependent(graph)
-
-    class _Recorder(fx.Interpreter):
-        def run_node(self, n: fx.Node) -> Any:
-            if "constant" in n.meta:
-                out = n.meta["constant"]
-            elif n.op == "call_module" and n in variable:
-                args, kwargs = self.fetch_args_kwargs_from_env(n)
-                out = run_for_shape(self.fetch_attr(str(n.target)), args, kwargs, strides=False)
-            else:
-                out = super().run_node(n)
-            values[n.name] = out
-            return out
-
     with modes_kept(module), torch.no_grad():
         module.eval()
-        _Recorder(module, graph=graph).run(example)
+        # NOTE: fx.Interpreter's loop (a progress bar, error wrapping, per-node dispatch) cost as much as the
+        # modules it ran; this one runs the same node kinds the same way
+        for n in graph.nodes:
+            args, kwargs = fx.map_arg((n.args, n.kwargs), env.__getitem__)
+            if "constant" in n.meta:
+                out = n.meta["constant"]
+            elif n.op == "placeholder":
+                out = next(inputs, args[0] if args else _MISSING)
+                if out is _MISSING:
+                    raise RuntimeError(
+                        f"Expected positional argument for parameter {n.target}, but one was not passed in!"
+                    )
+            elif n.op == "get_attr":
+                out = attribute(module, str(n.target))
+            elif n.op == "call_module":
+                target = attribute(module, str(n.target))
+                out = run_for_shape(target, args, kwargs, strides=False) if n in variable else target(*args, **kwargs)
+            elif n.op == "call_method":
+                self_obj, *rest = args
+                out = getattr(self_obj, str(n.target))(*rest, **kwargs)
+            elif n.op == "call_function":
+                out = n.target(*args, **kwargs)
+            else:  # output
+                break
+            env[n] = values[n.name] = out
     return values
+
+
+_MISSING = object()
 
 
 def run_for_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, strides: bool) -> Any:
     """``module(*args, **kwargs)`` for a pass that reads the output's shape (the conversion's two passes: the 2D
     graph's for its shapes, each 1D module's for the next converter's input).
 
-    A plain convolution or an eval-mode BatchNorm with running statistics, on a batch of its channels, dtype and
-    device, gives contiguous zeros of the shape torch gives (`conv_output_shape`, `norm_output_shape`); anything
-    else, and a window larger than its padded input (torch's error says it), runs. ``strides``: the pass also needs
-    the output's memory layout (the 1D pass: a later ``view`` of the 1D graph must fail there if it would fail when
-    the module runs), so only a contiguous input and weight, whose real output is contiguous, take the shortcut.
+    A plain convolution, an eval-mode BatchNorm with running statistics, or an elementwise module (`_ELEMENTWISE`),
+    on a batch of its channels, dtype and device, gives contiguous zeros of the shape torch gives
+    (`conv_output_shape`, `norm_output_shape`, `elementwise_output_shape`), and a plain ``nn.Sequential`` passes
+    its input through its children so; anything else, a module with forward hooks, and a window larger than its
+    padded input (torch's error says it), runs. ``strides``: the pass also needs the output's memory layout (the
+    1D pass: a later ``view`` of the 1D graph must fail there if it would fail when the module runs), so only a
+    contiguous input and weight, whose real output is contiguous, take the shortcut.
     NOTE: convolutions were a fifth of a conversion's time: ResNet-18's 2D ones 17 ms, ConvNeXt-atto's depthwise
-    1D ones 15 ms, on the two-core machine; BatchNorm's Python about 5%.
+    1D ones 15 ms, on the two-core machine; BatchNorm's Python about 5%, and the BatchNorm, activation and dropout
+    of timm's BatchNormAct2d (a ``Sequential`` in 1D) 5% of an EfficientNet's.
     """
-    rule = _SHAPE_RULES.get(type(module))
-    shape = rule(module, args[0], contiguous=strides) if rule is not None and len(args) == 1 and not kwargs else None
-    if shape is None:
-        return module(*args, **kwargs)
-    return args[0].new_zeros(shape)
+    if len(args) == 1 and not kwargs and not _hooked(module):
+        if type(module) is nn.Sequential:
+            value = args[0]
+            for child in module:  # Sequential.forward's own loop
+                value = run_for_shape(child, (value,), {}, strides=strides)
+            return value
+        rule = _SHAPE_RULES.get(type(module))
+        shape = rule(module, args[0], contiguous=strides) if rule is not None else None
+        if shape is not None:
+            return args[0].new_zeros(shape)
+    return module(*args, **kwargs)
+
+
+def _hooked(module: nn.Module) -> bool:
+    """Whether a call of ``module`` runs forward hooks (its own or global ones), which may change what it returns."""
+    return bool(
+        module._forward_hooks
+        or module._forward_pre_hooks
+        or torch.nn.modules.module._global_forward_hooks
+        or torch.nn.modules.module._global_forward_pre_hooks
+    )
+
+
+def elementwise_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) -> tuple[int, ...] | None:
+    """The output shape of a module of `_ELEMENTWISE` (an activation, ``Identity``, a dropout): ``x``'s; ``None``
+    when ``x`` is not a float32 or float64 tensor (``contiguous``: a contiguous one)."""
+    if (
+        not isinstance(x, torch.Tensor)
+        or x.dtype not in (torch.float32, torch.float64)
+        or (contiguous and not x.is_contiguous())
+        or getattr(module, "approximate", "none") not in ("none", "tanh")  # GELU checks it when it runs
+    ):
+        return None
+    return tuple(x.shape)
 
 
 def norm_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) -> tuple[int, ...] | None:
@@ -300,10 +368,16 @@ def conv_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) ->
     return (x.shape[0], conv.out_channels, *sizes)
 
 
+#: The elementwise module classes `run_for_shape` gives by their shape: they return a tensor of their input's shape.
+_ELEMENTWISE: tuple[type[nn.Module], ...] = (
+    nn.Identity, nn.Dropout, nn.ReLU, nn.ReLU6, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.Hardswish, nn.Hardsigmoid,
+)  # fmt: skip
+
 #: The module classes `run_for_shape` gives by their shape, each with its rule.
 _SHAPE_RULES: dict[type[nn.Module], Callable[..., tuple[int, ...] | None]] = {
     nn.Conv1d: conv_output_shape,
     nn.Conv2d: conv_output_shape,
     nn.BatchNorm1d: norm_output_shape,
     nn.BatchNorm2d: norm_output_shape,
+    **{cls: elementwise_output_shape for cls in _ELEMENTWISE},
 }
