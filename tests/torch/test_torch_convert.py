@@ -529,6 +529,54 @@ def test_a_sequential_the_shape_passes_skip_has_torchs_output_shape_and_errors(c
     _same_as_torch(*call, strides)
 
 
+@st.composite
+def _layer_norm_calls(draw):  # type: ignore[no-untyped-def]
+    """A LayerNorm (torch's over trailing dims; conv1dify's LayerNorm1d, timm's and torchvision's LayerNorm2d over
+    the channels of a map) of any affine switches and dtype, and an input of any rank, dtype and memory layout,
+    sometimes of the wrong size or rank."""
+    from timm.layers import LayerNorm2d as TimmLayerNorm2d
+    from torchvision.models.convnext import LayerNorm2d as TorchvisionLayerNorm2d
+
+    from conv1dify.torch.modules import LayerNorm1d
+
+    channels = draw(st.integers(1, 4))
+    kind = draw(st.sampled_from(["torch", "torch2", "1d", "timm", "torchvision"]))
+    affine = draw(st.booleans())
+    if kind == "torch":
+        norm: nn.Module = nn.LayerNorm(channels, elementwise_affine=affine, bias=draw(st.booleans()))
+    elif kind == "torch2":
+        norm = nn.LayerNorm((2, channels), elementwise_affine=affine)
+    elif kind == "1d":
+        norm = LayerNorm1d(channels, elementwise_affine=affine)
+    elif kind == "timm":
+        norm = TimmLayerNorm2d(channels, affine=affine)
+    else:
+        norm = TorchvisionLayerNorm2d(channels, elementwise_affine=affine)
+    norm = norm.double() if draw(st.booleans()) else norm
+    rank = draw(st.integers(2, 5))
+    sizes = draw(st.lists(st.integers(1, 4), min_size=rank, max_size=rank))
+    at = draw(st.sampled_from(["last", "channels", "none"]))
+    if at == "last":
+        sizes[-1] = channels
+        if kind == "torch2" and rank > 1:
+            sizes[-2] = 2
+    elif at == "channels":
+        sizes[1] = channels
+    dtype = draw(st.sampled_from([torch.float64, torch.float32, torch.float16]))
+    x = torch.randn(*sizes).to(dtype)
+    if rank > 2 and draw(st.booleans()):
+        x = x.movedim(1, -1).contiguous().movedim(-1, 1)
+    return norm, x
+
+
+@settings(max_examples=400, deadline=None)
+@given(_layer_norm_calls(), st.booleans())
+def test_a_layer_norm_the_shape_passes_skip_has_torchs_output_shape_and_errors(call, strides):
+    """The LayerNorms given by their shape (channels-last ones as the moved-back view torch returns), against
+    torch's own forward: shape, dtype, memory layout and refusals."""
+    _same_as_torch(*call, strides)
+
+
 def test_a_module_with_forward_hooks_runs_in_the_shape_passes():
     """A hook may change what a module returns: a hooked module (or any module under a global hook) runs."""
     conv = nn.Conv2d(3, 4, 3)
@@ -549,7 +597,7 @@ def test_a_module_with_forward_hooks_runs_in_the_shape_passes():
 def _same_as_torch(module: nn.Module, x: torch.Tensor, strides: bool) -> None:
     try:
         expected = module(x)
-    except (RuntimeError, ValueError) as error:
+    except (RuntimeError, ValueError, IndexError) as error:
         with pytest.raises(type(error)):
             run_for_shape(module, (x,), {}, strides=strides)
         return

@@ -46,7 +46,7 @@ from ._registry import (
     state_tensors,
     tensor_shape,
 )
-from ._trace import input_dependent, modes_kept, propagate_shapes, run_for_shape, trace
+from ._trace import input_dependent, modes_kept, propagate_shapes, run_for_shape, submodules, trace
 from .modules import LayoutTransform
 
 SPATIAL = "NCHW"
@@ -227,13 +227,14 @@ def _path(node: fx.Node) -> str:
     return f"{owner}:{node.name}" if owner else node.name
 
 
-def _scan(module: nn.Module, graph: fx.Graph) -> list[Problem]:
-    """Every module, function and method in the graph without a converter, so one run reports all of them."""
+def _scan(lookup: Callable[[str], nn.Module], graph: fx.Graph) -> list[Problem]:
+    """Every module, function and method in the graph without a converter, so one run reports all of them
+    (``lookup``: the traced module's submodules by path, `submodules`)."""
     problems: list[Problem] = []
     seen: set[Any] = set()
     for node in graph.nodes:
         if node.op == "call_module":
-            cls = type(module.get_submodule(node.target))
+            cls = type(lookup(str(node.target)))
             if get_converter(cls) is None and cls not in seen:
                 seen.add(cls)
                 base = next((b.__name__ for b in cls.__mro__[1:] if get_converter(b) is not None), None)
@@ -306,8 +307,10 @@ class _Builder:
         strategy: str | None,
         strict: bool,
         adapter: nn.Module | None = None,
+        lookup: Callable[[str], nn.Module] | None = None,
     ) -> None:
         self.module, self.traced, self.values_2d = module, graph, values_2d
+        self.lookup = lookup or submodules(module)  # the 2D submodules by path
         self.adapter = adapter  # keep_input's LayoutTransform: the graph's input is the image, then this
         self.layout, self.policy, self.strategy, self.strict = layout, policy, strategy, strict
         self.graph = fx.Graph()
@@ -420,7 +423,7 @@ class _Builder:
         flat = self.flat_from.get(inputs[0]) if inputs else None
         try:
             if node.op == "call_module":
-                module_2d = self.module.get_submodule(str(node.target))
+                module_2d = self.lookup(str(node.target))
                 module_ctx = ModuleContext(
                     **common,
                     roles=[self.roles.get(n) for n in inputs],
@@ -827,14 +830,15 @@ def orchestrate(
     x_2d = _example(module, example_input)
     module = as_root(module)
     graph = trace(module)
-    problems = _scan(module, graph)
+    lookup = submodules(module)
+    problems = _scan(lookup, graph)
     if problems:
         raise ConversionError(
             f"Cannot convert module '{type(module).__name__}': {len(problems)} module class(es) or call(s) "
             "have no 1D converter.",
             problems,
         )
-    values_2d = propagate_shapes(module, graph, x_2d)
+    values_2d = propagate_shapes(module, graph, x_2d, lookup)
     shape_1d = input_shape_1d(layout, tuple(x_2d.shape), input_length, channels)
     adapter = None
     if keep_input:
@@ -849,7 +853,7 @@ def orchestrate(
             x_1d = adapter(torch.randn_like(x_2d))
     else:
         x_1d = torch.randn(shape_1d, dtype=x_2d.dtype, device=x_2d.device)
-    builder = _Builder(module, graph, values_2d, layout, policy, strategy, strict, adapter)
+    builder = _Builder(module, graph, values_2d, layout, policy, strategy, strict, adapter, lookup)
     with torch.no_grad():  # the shape pass and the weight loads
         new = builder.build(x_1d)
     if builder.problems or new is None:

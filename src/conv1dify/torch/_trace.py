@@ -17,6 +17,7 @@ from torch import fx, nn
 
 from ._core import ConversionError, Problem
 from ._registry import attribute, get_converter, qualified
+from .modules import LayerNorm1d
 
 
 def _timm_notrace() -> tuple[set[type], set[Any]]:
@@ -219,7 +220,19 @@ def input_dependent(graph: fx.Graph) -> set[fx.Node]:
     return variable
 
 
-def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) -> dict[str, Any]:
+def submodules(module: nn.Module) -> Callable[[str], nn.Module]:
+    """A lookup of ``module``'s submodules by qualified name, the way fx names a ``call_module`` target.
+
+    NOTE: ``get_submodule`` walks the path through ``nn.Module.__getattr__`` at each call: 3-4% of a ConvNeXt's
+    conversion, which asks for each module twice.
+    """
+    table = dict(module.named_modules())
+    return lambda path: table[path] if path in table else module.get_submodule(path)
+
+
+def propagate_shapes(
+    module: nn.Module, graph: fx.Graph, example: torch.Tensor, lookup: Callable[[str], nn.Module] | None = None
+) -> dict[str, Any]:
     """Run ``module``'s traced ``graph`` once in eval mode without gradients; every node's output, by node name.
 
     A value that depends on the input is read for its shape only, so a convolution on it is not computed
@@ -230,6 +243,7 @@ def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) 
     env: dict[fx.Node, Any] = {}
     inputs = iter([example])
     variable = input_dependent(graph)
+    lookup = lookup or submodules(module)
     with modes_kept(module), torch.no_grad():
         module.eval()
         # NOTE: fx.Interpreter's loop (a progress bar, error wrapping, per-node dispatch) cost as much as the
@@ -247,7 +261,7 @@ def propagate_shapes(module: nn.Module, graph: fx.Graph, example: torch.Tensor) 
             elif n.op == "get_attr":
                 out = attribute(module, str(n.target))
             elif n.op == "call_module":
-                target = attribute(module, str(n.target))
+                target = lookup(str(n.target))
                 out = run_for_shape(target, args, kwargs, strides=False) if n in variable else target(*args, **kwargs)
             elif n.op == "call_method":
                 self_obj, *rest = args
@@ -267,11 +281,12 @@ def run_for_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, An
     """``module(*args, **kwargs)`` for a pass that reads the output's shape (the conversion's two passes: the 2D
     graph's for its shapes, each 1D module's for the next converter's input).
 
-    A plain convolution, an eval-mode BatchNorm with running statistics, or an elementwise module (`_ELEMENTWISE`),
-    on a batch of its channels, dtype and device, gives contiguous zeros of the shape torch gives
-    (`conv_output_shape`, `norm_output_shape`, `elementwise_output_shape`), and a plain ``nn.Sequential`` passes
-    its input through its children so; anything else, a module with forward hooks, and a window larger than its
-    padded input (torch's error says it), runs. ``strides``: the pass also needs the output's memory layout (the
+    A plain convolution, an eval-mode BatchNorm with running statistics, a LayerNorm, or an elementwise module
+    (`_ELEMENTWISE`), on a batch of its channels, dtype and device, gives zeros of the shape and memory layout torch
+    gives (its rule in `SHAPE_RULES`: `conv_output_shape`, `norm_output_shape`, `layer_norm_output_shape`,
+    `channel_norm_output`, `elementwise_output_shape`), and a plain ``nn.Sequential`` passes its input through its
+    children so; anything else, a module with forward hooks, and a window larger than its padded input (torch's
+    error says it), runs. ``strides``: the pass also needs the output's memory layout (the
     1D pass: a later ``view`` of the 1D graph must fail there if it would fail when the module runs), so only a
     contiguous input and weight, whose real output is contiguous, take the shortcut.
     NOTE: convolutions were a fifth of a conversion's time: ResNet-18's 2D ones 17 ms, ConvNeXt-atto's depthwise
@@ -284,10 +299,10 @@ def run_for_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, An
             for child in module:  # Sequential.forward's own loop
                 value = run_for_shape(child, (value,), {}, strides=strides)
             return value
-        rule = _SHAPE_RULES.get(type(module))
-        shape = rule(module, args[0], contiguous=strides) if rule is not None else None
-        if shape is not None:
-            return args[0].new_zeros(shape)
+        rule = SHAPE_RULES.get(type(module))
+        out = rule(module, args[0], contiguous=strides) if rule is not None else None
+        if out is not None:
+            return args[0].new_zeros(out) if isinstance(out, tuple) else out
     return module(*args, **kwargs)
 
 
@@ -299,6 +314,40 @@ def _hooked(module: nn.Module) -> bool:
         or torch.nn.modules.module._global_forward_hooks
         or torch.nn.modules.module._global_forward_pre_hooks
     )
+
+
+def layer_norm_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) -> tuple[int, ...] | None:
+    """The output shape of a plain ``nn.LayerNorm`` (over ``x``'s trailing dims): ``x``'s; ``None`` when ``x`` is not
+    a float32 or float64 tensor, of the norm's dtype and device, ending in its ``normalized_shape``.
+
+    torch's layer norm writes a contiguous output whatever ``x``'s layout, so ``contiguous`` asks nothing more.
+    """
+    norm = cast(nn.LayerNorm, module)
+    dims = tuple(norm.normalized_shape)
+    ref = norm.weight if norm.weight is not None else norm.bias
+    if (
+        not isinstance(x, torch.Tensor)
+        or x.dtype not in (torch.float32, torch.float64)
+        or x.ndim < len(dims)
+        or tuple(x.shape[x.ndim - len(dims) :]) != dims
+        or (ref is not None and (ref.dtype, ref.device) != (x.dtype, x.device))
+    ):
+        return None
+    return tuple(x.shape)
+
+
+def channel_norm_output(rank: int) -> Callable[..., torch.Tensor | None]:
+    """The rule of a LayerNorm over the channels of ``(N, C, *spatial)`` maps of ``rank`` dims, which moves the
+    channels last, normalises them and moves them back (conv1dify's `LayerNorm1d`, timm's and torchvision's
+    ``LayerNorm2d``): zeros laid out as that result is, the moved-back view of a contiguous channels-last tensor."""
+
+    def rule(module: nn.Module, x: Any, *, contiguous: bool = False) -> torch.Tensor | None:
+        if not isinstance(x, torch.Tensor) or x.ndim != rank:
+            return None
+        shape = layer_norm_output_shape(module, x.movedim(1, -1))
+        return None if shape is None else x.new_zeros(shape).movedim(-1, 1)
+
+    return rule
 
 
 def elementwise_output_shape(module: nn.Module, x: Any, *, contiguous: bool = False) -> tuple[int, ...] | None:
@@ -373,11 +422,16 @@ _ELEMENTWISE: tuple[type[nn.Module], ...] = (
     nn.Identity, nn.Dropout, nn.ReLU, nn.ReLU6, nn.SiLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.Hardswish, nn.Hardsigmoid,
 )  # fmt: skip
 
-#: The module classes `run_for_shape` gives by their shape, each with its rule.
-_SHAPE_RULES: dict[type[nn.Module], Callable[..., tuple[int, ...] | None]] = {
+#: The module classes `run_for_shape` gives by their shape, each with its rule: ``rule(module, x, contiguous=...)``
+#: returns the output shape (contiguous zeros), the zeros themselves (another memory layout), or ``None`` (the module
+#: runs). Exact classes only: a subclass may compute anything in its forward. Converter modules add their
+#: libraries' classes (timm's and torchvision's ``LayerNorm2d``).
+SHAPE_RULES: dict[type[nn.Module], Callable[..., tuple[int, ...] | torch.Tensor | None]] = {
     nn.Conv1d: conv_output_shape,
     nn.Conv2d: conv_output_shape,
     nn.BatchNorm1d: norm_output_shape,
     nn.BatchNorm2d: norm_output_shape,
+    nn.LayerNorm: layer_norm_output_shape,
+    LayerNorm1d: channel_norm_output(3),
     **{cls: elementwise_output_shape for cls in _ELEMENTWISE},
 }

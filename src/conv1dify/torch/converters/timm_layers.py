@@ -12,6 +12,7 @@ from timm import layers as tl
 from torch import nn
 
 from .._registry import ModuleContext, register_converter
+from .._trace import SHAPE_RULES, channel_norm_output
 from ..modules import Conv1dSame, LayerNorm1d
 from ._common import carry, copy_module, state_loader
 from .conv import conv1d_like, load_conv
@@ -24,6 +25,9 @@ def batch_norm_act2d(module: tl.BatchNormAct2d, ctx: ModuleContext) -> nn.Sequen
     activation carried over; train/eval behaviour is BatchNorm1d's own (the trace keeps it live)."""
     bn = batch_norm1d(module, ctx)  # its loader copies the statistics and affine weights by name
     return nn.Sequential(bn, copy_module(module.drop), copy_module(module.act))
+
+
+SHAPE_RULES[tl.LayerNorm2d] = channel_norm_output(4)  # the shape passes give it by its shape
 
 
 @register_converter(tl.LayerNorm2d)

@@ -8,6 +8,7 @@ from torchvision.ops import StochasticDepth
 from torchvision.ops.misc import Permute
 
 from .._registry import ModuleContext, register_converter
+from .._trace import SHAPE_RULES, channel_norm_output
 from ..modules import LayerNorm1d
 from ._common import carry, state_loader
 
@@ -16,6 +17,9 @@ from ._common import carry, state_loader
 def stochastic_depth(module: StochasticDepth, ctx: ModuleContext) -> nn.Module:
     """StochasticDepth draws per sample (or per batch) whatever the rank: copied, its training branch live."""
     return carry(module, ctx)
+
+
+SHAPE_RULES[LayerNorm2d] = channel_norm_output(4)  # the shape passes give it by its shape
 
 
 @register_converter(LayerNorm2d)
