@@ -633,3 +633,30 @@ def test_the_collector_is_paused_while_converting_and_the_conversions_garbage_fr
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        return self.conv(x)
+
+
+class _Unnamed(_TwoInputs):
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.conv(xs[0])
+
+
+class _Required(_TwoInputs):
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        return self.conv(x) * mask
+
+
+@pytest.mark.parametrize("cls", [_TwoInputs, _Unnamed, _Required])
+def test_a_module_with_more_than_one_input_is_refused_by_name_with_a_fix(cls):
+    """An extra input, with a default or without, or ``*args``: one clear error naming the inputs, before any shape
+    pass runs (a required second input made the 2D pass raise torch's own error)."""
+    with pytest.raises(ConversionError, match=r"one image input. Received: inputs \[.*\]. Fix: wrap the module"):
+        ct.convert(cls(), example_input=(3, 16, 16), layout="width")

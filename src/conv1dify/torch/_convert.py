@@ -265,6 +265,16 @@ def _scan(lookup: Callable[[str], nn.Module], graph: fx.Graph) -> list[Problem]:
     return problems
 
 
+def _one_input(graph: fx.Graph) -> None:
+    """Refuse a forward with more than one input (even with defaults), or one ``*args`` input."""
+    placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+    if len(placeholders) != 1 or str(placeholders[0].target).startswith("*"):
+        raise ConversionError(
+            "The torch frontend converts modules with one image input. Received: inputs "
+            f"{[str(p.target) for p in placeholders]}. Fix: wrap the module so that it takes one tensor."
+        )
+
+
 def _set_submodule(root: nn.Module, path: str, module: nn.Module) -> None:
     """Install ``module`` at the dotted ``path`` of ``root``, creating plain containers on the way."""
     *parents, name = path.split(".")
@@ -331,14 +341,8 @@ class _Builder:
     # --------------------------------------------------------------------------------------------
 
     def build(self, x_1d: torch.Tensor) -> fx.GraphModule | None:
-        placeholders = [n for n in self.traced.nodes if n.op == "placeholder"]
         for node in self.traced.nodes:
-            if node.op == "placeholder":
-                if node is not placeholders[0]:
-                    raise ConversionError(
-                        "The torch frontend converts modules with one image input. Received: inputs "
-                        f"{[p.name for p in placeholders]}. Fix: wrap the module so that it takes one tensor."
-                    )
+            if node.op == "placeholder":  # the one input (`_one_input`)
                 new = self.graph.placeholder(node.name)
                 if self.adapter is not None:
                     self.root.add_module(INPUT_TRANSFORM, self.adapter)
@@ -830,6 +834,7 @@ def orchestrate(
     x_2d = _example(module, example_input)
     module = as_root(module)
     graph = trace(module)
+    _one_input(graph)
     lookup = submodules(module)
     problems = _scan(lookup, graph)
     if problems:

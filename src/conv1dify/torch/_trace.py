@@ -241,7 +241,6 @@ def propagate_shapes(
     """
     values: dict[str, Any] = {}
     env: dict[fx.Node, Any] = {}
-    inputs = iter([example])
     variable = input_dependent(graph)
     lookup = lookup or submodules(module)
     with modes_kept(module), torch.no_grad():
@@ -252,12 +251,8 @@ def propagate_shapes(
             args, kwargs = fx.map_arg((n.args, n.kwargs), env.__getitem__)
             if "constant" in n.meta:
                 out = n.meta["constant"]
-            elif n.op == "placeholder":
-                out = next(inputs, args[0] if args else _MISSING)
-                if out is _MISSING:
-                    raise RuntimeError(
-                        f"Expected positional argument for parameter {n.target}, but one was not passed in!"
-                    )
+            elif n.op == "placeholder":  # the one input: the caller refuses others
+                out = example
             elif n.op == "get_attr":
                 out = attribute(module, str(n.target))
             elif n.op == "call_module":
@@ -272,9 +267,6 @@ def propagate_shapes(
                 break
             env[n] = values[n.name] = out
     return values
-
-
-_MISSING = object()
 
 
 def run_for_shape(module: nn.Module, args: tuple[Any, ...], kwargs: dict[str, Any], *, strides: bool) -> Any:
