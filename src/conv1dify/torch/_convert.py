@@ -316,11 +316,11 @@ class _Builder:
         policy: SizePolicy,
         strategy: str | None,
         strict: bool,
-        adapter: nn.Module | None = None,
-        lookup: Callable[[str], nn.Module] | None = None,
+        adapter: nn.Module | None,
+        lookup: Callable[[str], nn.Module],
     ) -> None:
         self.module, self.traced, self.values_2d = module, graph, values_2d
-        self.lookup = lookup or submodules(module)  # the 2D submodules by path
+        self.lookup = lookup  # the 2D submodules by path (`submodules`)
         self.adapter = adapter  # keep_input's LayoutTransform: the graph's input is the image, then this
         self.layout, self.policy, self.strategy, self.strict = layout, policy, strategy, strict
         self.graph = fx.Graph()

@@ -231,18 +231,18 @@ def submodules(module: nn.Module) -> Callable[[str], nn.Module]:
 
 
 def propagate_shapes(
-    module: nn.Module, graph: fx.Graph, example: torch.Tensor, lookup: Callable[[str], nn.Module] | None = None
+    module: nn.Module, graph: fx.Graph, example: torch.Tensor, lookup: Callable[[str], nn.Module]
 ) -> dict[str, Any]:
     """Run ``module``'s traced ``graph`` once in eval mode without gradients; every node's output, by node name.
 
     A value that depends on the input is read for its shape only, so a convolution on it is not computed
-    (`run_for_shape`); a constant the forward computes (from parameters alone) is computed.
+    (`run_for_shape`); a constant the forward computes (from parameters alone) is computed. ``lookup``: the
+    submodules by path (`submodules`).
     NOTE: eval mode keeps BatchNorm running statistics untouched: converting never changes the source.
     """
     values: dict[str, Any] = {}
     env: dict[fx.Node, Any] = {}
     variable = input_dependent(graph)
-    lookup = lookup or submodules(module)
     with modes_kept(module), torch.no_grad():
         module.eval()
         # NOTE: fx.Interpreter's loop (a progress bar, error wrapping, per-node dispatch) cost as much as the
